@@ -1,0 +1,301 @@
+"""``OfficeGuyHook``: the one place that talks to the OfficeGuy (SUMIT) API.
+
+Connection ``officeguy_default`` (type ``officeguy``): host = API base URL (default
+``https://api.sumit.co.il``), login = CompanyID, password = APIKey; extra ``rate_limit_per_minute``
+(default 90), ``timeout``, ``language`` (``en``/``he`` for error messages).
+
+What it owns (officeguy-api.md): every call is a JSON POST with ``Credentials`` in the body (1.2);
+the answer is an envelope whose integer ``Status`` decides, not the HTTP code (1.3: 0 ok, 1 business
+error — never retried, 2 technical error); an empty HTTP 403 is the rate limit (1.6), so calls are
+paced below ``rate_limit_per_minute`` and a 403 holds every call back before a retry; paging with
+``Paging{StartIndex, PageSize}`` and ``HasNextPage`` (1.5b). Writes (documents, income items) have
+no idempotency key on the server (1.5d), so an unclear failure of a write is raised as
+``AmbiguousWriteError`` and never resent here: the caller looks the document up first.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import requests
+from airflow.sdk import BaseHook
+
+from include.api_http import (
+    AmbiguousWriteError,
+    ApiError,
+    AuthError,
+    Backoff,
+    BusinessError,
+    Pacer,
+    TransientError,
+    classify_transport_error,
+    redact,
+    with_retries,
+)
+
+log = logging.getLogger(__name__)
+
+SYSTEM = "OfficeGuy"
+DEFAULT_BASE_URL = "https://api.sumit.co.il"
+PAGE_SIZE = 1000  # the largest PageSize OfficeGuy accepts (1.5b)
+RATE_LIMIT_HOLD_S = 15.0  # how long every call stays quiet after a 403 (the pacer waits it out)
+
+# Messages that mean the credentials themselves were refused (Status 1 on HTTP 200, section 7).
+_CREDENTIAL_HINTS = ("credential", "apikey", "api key", "companyid", "company id", "פרטי הזדהות", "מפתח")
+
+
+@dataclass(frozen=True)
+class OgStockItem:
+    id: int
+    name: str
+    external_identifier: str
+    stock: float | None  # None when OfficeGuy sent something that is not a number
+
+
+@dataclass(frozen=True)
+class OgIncomeItem:
+    id: int
+    name: str
+    sku: str
+    external_identifier: str
+    price: float | None
+
+
+@dataclass(frozen=True)
+class OgDocument:
+    document_id: int
+    document_number: int | None
+    type: int | None
+    date: str
+    external_reference: str
+    description: str
+    is_draft: bool
+    value: float | None
+
+
+@dataclass(frozen=True)
+class CreatedDocument:
+    document_id: int
+    document_number: int | None
+    customer_id: int | None
+    download_url: str
+
+
+class OfficeGuyHook(BaseHook):
+    """Talks to one OfficeGuy (SUMIT) company through its JSON API."""
+
+    conn_name_attr = "officeguy_conn_id"
+    default_conn_name = "officeguy_default"
+    conn_type = "officeguy"
+    hook_name = "OfficeGuy (SUMIT)"
+
+    def __init__(self, officeguy_conn_id: str = default_conn_name, *, max_attempts: int | None = None,
+                 backoff: Backoff | None = None) -> None:
+        super().__init__()
+        self.officeguy_conn_id = officeguy_conn_id
+        self._max_attempts = max_attempts
+        self._backoff = backoff
+        self._session: requests.Session | None = None
+        self.calls = 0
+
+    # ----------------------------------------------------------------- connection
+    def get_conn(self) -> requests.Session:
+        if self._session is not None:
+            return self._session
+        conn = self.get_connection(self.officeguy_conn_id)
+        extra = conn.extra_dejson
+        host = (conn.host or DEFAULT_BASE_URL).strip().rstrip("/")
+        if "://" not in host:
+            host = f"{conn.schema or 'https'}://{host}"
+            if conn.port:
+                host = f"{host}:{conn.port}"
+        try:
+            company_id = int(str(conn.login or "").strip())
+        except ValueError:
+            raise BusinessError(
+                f"Connection {self.officeguy_conn_id!r}: the Company ID (login) must be a number, as shown at "
+                "app.sumit.co.il/developers/keys/.", system=SYSTEM) from None
+        if not conn.password:
+            raise BusinessError(f"Connection {self.officeguy_conn_id!r} has no API key (password).", system=SYSTEM)
+        self.base_url = host
+        self._credentials = {"CompanyID": company_id, "APIKey": conn.password}
+        self._secrets = [conn.password]
+        self.timeout = float(extra.get("timeout") or 60)
+        # retry tuning lives in the connection so that tests and slow sites can change it without code
+        self.max_attempts = self._max_attempts or int(extra.get("max_attempts") or 6)
+        self.backoff = self._backoff or Backoff(base=float(extra.get("backoff_seconds") or 1.0), cap=60.0)
+        self.rate_limit_hold = float(extra.get("rate_limit_hold_seconds") or RATE_LIMIT_HOLD_S)
+        self.pacer = Pacer.for_key(f"{host}|{company_id}", float(extra.get("rate_limit_per_minute") or 90))
+        session = requests.Session()
+        session.headers.update({
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "Content-Language": extra.get("language") or "en",
+            "User-Agent": "officeguy-woocommerce-sync/0.1",
+        })
+        self._session = session
+        return session
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    # ----------------------------------------------------------------- one call
+    def call(self, path: str, body: dict | None = None, *, idempotent: bool = True, what: str = "") -> Any:
+        """POST ``path`` with ``body`` + Credentials; returns ``Data`` of a Status 0 answer."""
+        session = self.get_conn()
+        what = what or path
+        url = f"{self.base_url}{path}"
+
+        def once() -> Any:
+            self.pacer.wait()
+            self.calls += 1
+            started = time.monotonic()
+            try:
+                resp = session.post(url, json={**(body or {}), "Credentials": self._credentials},
+                                    timeout=self.timeout, verify=True)
+            except requests.RequestException as exc:
+                err = classify_transport_error(exc, idempotent=idempotent, what=what, system=SYSTEM)
+                err.args = (redact(str(err), self._secrets),)
+                raise err from None
+            log.debug("OfficeGuy %s -> HTTP %s in %.2fs", path, resp.status_code, time.monotonic() - started)
+            return self._data_or_raise(resp, what, idempotent)
+
+        return with_retries(once, self.max_attempts, self.backoff)
+
+    def _data_or_raise(self, resp: requests.Response, what: str, idempotent: bool) -> Any:
+        if resp.status_code == 403:
+            # 1.6: an empty 403 is the rate limit; the request was refused before it was processed.
+            self.pacer.hold_off(self.rate_limit_hold)
+            raise TransientError(f"OfficeGuy rate limit (HTTP 403) on {what}; slowing down and retrying.",
+                                 system=SYSTEM, status=403, retry_after=0)
+        if resp.status_code >= 500 or resp.status_code == 429:
+            text = f"OfficeGuy answered HTTP {resp.status_code} to {what}"
+            if not idempotent and resp.status_code >= 500:
+                raise AmbiguousWriteError(text + "; the document or item may have been created", system=SYSTEM,
+                                          status=resp.status_code)
+            raise TransientError(text, system=SYSTEM, status=resp.status_code)
+        if resp.status_code != 200:
+            raise BusinessError(f"OfficeGuy answered HTTP {resp.status_code} to {what}.", system=SYSTEM,
+                                status=resp.status_code)
+        try:
+            envelope = resp.json()
+        except ValueError:
+            raise (AmbiguousWriteError if not idempotent else TransientError)(
+                f"OfficeGuy answered {what} with something that is not JSON.", system=SYSTEM) from None
+        status = envelope.get("Status")
+        message = redact(str(envelope.get("UserErrorMessage") or ""), self._secrets)
+        if status in (0, "0", "Success"):  # 1.3: accept either form
+            return envelope.get("Data")
+        if status in (1, "1", "BusinessError"):
+            if any(h in message.lower() for h in _CREDENTIAL_HINTS):
+                raise AuthError(
+                    f"OfficeGuy refused the credentials of connection {self.officeguy_conn_id!r}: {message}. Check "
+                    "the Company ID and API key (app.sumit.co.il/developers/keys/); repeated failures get the "
+                    "IP blocked, so fix them before retrying.", system=SYSTEM, code="1")
+            raise BusinessError(f"OfficeGuy refused {what}: {message}", system=SYSTEM, code="1")
+        # Status 2 (technical error) or anything unknown: retry reads; a write may have half-happened.
+        text = f"OfficeGuy technical error on {what}: {message or envelope.get('TechnicalErrorDetails') or status}"
+        if not idempotent:
+            raise AmbiguousWriteError(text, system=SYSTEM, code=str(status))
+        raise TransientError(text, system=SYSTEM, code=str(status))
+
+    def _paged(self, path: str, body: dict, key: str, what: str) -> list[dict]:
+        out: list[dict] = []
+        start = 0
+        while True:
+            data = self.call(path, {**body, "Paging": {"StartIndex": start, "PageSize": PAGE_SIZE}},
+                             what=f"{what} from {start}") or {}
+            page = data.get(key) or []
+            out.extend(page)
+            if not data.get("HasNextPage") or not page:
+                return out
+            start += len(page)
+
+    # ----------------------------------------------------------------- typed calls
+    def list_stock(self, item_ids: list[int] | None = None) -> list[OgStockItem]:
+        """Every item's stock in one answer. Never ``ExcludeZeroStock``: a sold-out item must reach 0."""
+        body = {"ItemIDs": item_ids} if item_ids else {}
+        data = self.call("/stock/stock/list/", body, what="stock list") or {}
+        return [OgStockItem(
+            id=int(row["ID"]), name=str(row.get("Name") or ""),
+            external_identifier=str(row.get("ExternalIdentifier") or "").strip(),
+            stock=_number(row.get("Stock")),
+        ) for row in data.get("Stock") or []]
+
+    def list_income_items(self) -> list[OgIncomeItem]:
+        rows = self._paged("/accounting/incomeitems/list/", {}, "IncomeItems", "income items list")
+        return [OgIncomeItem(
+            id=int(row["ID"]), name=str(row.get("Name") or ""), sku=str(row.get("SKU") or "").strip(),
+            external_identifier=str(row.get("ExternalIdentifier") or "").strip(), price=_number(row.get("Price")),
+        ) for row in rows]
+
+    def create_income_item(self, *, name: str, sku: str = "", external_identifier: str = "",
+                           price: float | None = None, currency: str = "ILS") -> int:
+        """A new item card. Not idempotent: an unclear failure raises AmbiguousWriteError."""
+        item = {"Name": name, "SKU": sku, "ExternalIdentifier": external_identifier, "Currency": currency}
+        if price is not None:
+            item["Price"] = price
+        data = self.call("/accounting/incomeitems/create/", {"IncomeItem": item}, idempotent=False,
+                         what=f"create item card {name!r} (SKU {sku or '-'})")
+        return int(data["EntityID"])
+
+    def create_document(self, payload: dict, *, what: str = "create document") -> CreatedDocument:
+        """``documents/create`` once. Not idempotent (no server-side key): never resent here."""
+        data = self.call("/accounting/documents/create/", payload, idempotent=False, what=what)
+        return CreatedDocument(
+            document_id=int(data["DocumentID"]), document_number=_int(data.get("DocumentNumber")),
+            customer_id=_int(data.get("CustomerID")), download_url=str(data.get("DocumentDownloadURL") or ""),
+        )
+
+    def list_documents(self, date_from: date, date_to: date, *, types: list[int] | None = None,
+                       include_drafts: bool = True) -> list[OgDocument]:
+        """Documents dated in [date_from, date_to], every page, sorted by id (the API's order is neither)."""
+        body: dict[str, Any] = {"DateFrom": date_from.isoformat(), "DateTo": date_to.isoformat(),
+                                "IncludeDrafts": include_drafts}
+        if types:
+            body["DocumentTypes"] = types
+        rows = self._paged("/accounting/documents/list/", body, "Documents", "documents list")
+        docs = [OgDocument(
+            document_id=int(r["DocumentID"]), document_number=_int(r.get("DocumentNumber")), type=_int(r.get("Type")),
+            date=str(r.get("Date") or ""), external_reference=str(r.get("ExternalReference") or ""),
+            description=str(r.get("Description") or ""), is_draft=bool(r.get("IsDraft")),
+            value=_number(r.get("DocumentValue")),
+        ) for r in rows]
+        return sorted(docs, key=lambda d: d.document_id)
+
+    def get_document(self, document_id: int) -> dict:
+        return self.call("/accounting/documents/getdetails/", {"DocumentID": document_id},
+                         what=f"document {document_id} details")
+
+    def get_company(self) -> dict:
+        data = self.call("/website/companies/getdetails/", {}, what="company details") or {}
+        return data.get("Company") or data
+
+    # ----------------------------------------------------------------- UI
+    def test_connection(self) -> tuple[bool, str]:
+        try:
+            company = self.get_company()
+        except ApiError as exc:
+            return False, str(exc)
+        return True, f"Connected to OfficeGuy company {company.get('Name') or company.get('ID') or ''}".strip()
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number == number else None  # NaN is not a number of items
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,387 @@
+"""``WooCommerceHook``: the one place that talks to a store's wc/v3 REST API.
+
+Connection ``woocommerce_default`` (type ``woocommerce``): host = store base URL, login = consumer
+key, password = consumer secret; extra ``auth`` (basic | query | oauth1), ``verify_ssl`` (bool or a
+CA bundle path), ``timeout`` (seconds).
+
+What it owns (woocommerce-api.md): authentication as WooCommerce really does it (A1: keys only over
+HTTPS, OAuth 1.0a one-legged over HTTP, signed by oauthlib), paging that always walks every page
+with ``orderby=id&order=asc`` (A3: the default date order repeats and skips items created in the
+same second), batches of at most 100 items (A4: 101 is refused with 413), variations through their
+parent's batch endpoint, per-item batch errors returned rather than lost (A4: HTTP 200 with errors
+inside), retries with backoff on timeouts, 5xx and 429 (honouring Retry-After; A6: hosts and WAFs
+add them), and one clear exception for everything else.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from airflow.sdk import BaseHook
+from requests.auth import HTTPBasicAuth
+from requests_oauthlib import OAuth1
+
+from include.api_http import (
+    AmbiguousWriteError,
+    ApiError,
+    AuthError,
+    Backoff,
+    BusinessError,
+    TransientError,
+    classify_transport_error,
+    parse_retry_after,
+    redact,
+    with_retries,
+)
+
+log = logging.getLogger(__name__)
+
+SYSTEM = "WooCommerce"
+API_PREFIX = "/wp-json/wc/v3"
+BATCH_LIMIT = 100  # woocommerce_rest_batch_items_limit default (A4)
+PAGE_SIZE = 100  # per_page maximum (A3)
+# The fields the stock sync reads: _fields nearly halves a real store's answer time (A7).
+STOCK_FIELDS = (
+    "id,parent_id,type,status,sku,name,manage_stock,stock_quantity,stock_status,backorders,"
+    "low_stock_amount,sold_individually,variations,date_modified_gmt,meta_data"
+)
+
+
+@dataclass(frozen=True)
+class WooProduct:
+    """A product or a variation, as far as stock is concerned."""
+
+    id: int
+    parent_id: int
+    type: str
+    status: str
+    sku: str
+    name: str
+    manage_stock: bool | str  # True, False, or "parent" on a variation whose parent manages stock (A2.3)
+    stock_quantity: int | None
+    stock_status: str
+    backorders: str
+    low_stock_amount: int | None
+    sold_individually: bool
+    variation_ids: tuple[int, ...] = ()
+    date_modified_gmt: str | None = None
+    meta_data: tuple[dict, ...] = ()
+
+    @classmethod
+    def from_api(cls, obj: dict, parent_id: int | None = None) -> WooProduct:
+        return cls(
+            id=int(obj["id"]),
+            parent_id=int(obj.get("parent_id") or parent_id or 0),
+            type=obj.get("type") or ("variation" if parent_id else "simple"),
+            status=obj.get("status") or "publish",
+            sku=(obj.get("sku") or "").strip(),
+            name=obj.get("name") or "",
+            manage_stock=obj.get("manage_stock", False),
+            stock_quantity=obj.get("stock_quantity"),
+            stock_status=obj.get("stock_status") or "instock",
+            backorders=obj.get("backorders") or "no",
+            low_stock_amount=obj.get("low_stock_amount"),
+            sold_individually=bool(obj.get("sold_individually", False)),
+            variation_ids=tuple(obj.get("variations") or ()),
+            date_modified_gmt=obj.get("date_modified_gmt"),
+            meta_data=tuple(obj.get("meta_data") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class BatchItemError:
+    id: int | None
+    code: str
+    message: str
+    status: int | None
+
+
+@dataclass
+class BatchResult:
+    """What a batch call did. Failed items do not fail the call (A4): they are listed here."""
+
+    created: list[dict] = field(default_factory=list)
+    updated: list[dict] = field(default_factory=list)
+    deleted: list[dict] = field(default_factory=list)
+    errors: list[BatchItemError] = field(default_factory=list)
+    calls: int = 0
+
+    def absorb(self, answer: dict) -> None:
+        self.calls += 1
+        for key in ("create", "update", "delete"):
+            for item in answer.get(key) or []:
+                if isinstance(item, dict) and "error" in item:
+                    err = item["error"] or {}
+                    self.errors.append(BatchItemError(
+                        id=item.get("id"), code=err.get("code", ""), message=err.get("message", ""),
+                        status=(err.get("data") or {}).get("status"),
+                    ))
+                else:
+                    {"create": self.created, "update": self.updated, "delete": self.deleted}[key].append(item)
+
+
+class WooCommerceHook(BaseHook):
+    """Talks to one WooCommerce store through its wc/v3 REST API."""
+
+    conn_name_attr = "woocommerce_conn_id"
+    default_conn_name = "woocommerce_default"
+    conn_type = "woocommerce"
+    hook_name = "WooCommerce"
+
+    def __init__(self, woocommerce_conn_id: str = default_conn_name, *, max_attempts: int | None = None,
+                 backoff: Backoff | None = None) -> None:
+        super().__init__()
+        self.woocommerce_conn_id = woocommerce_conn_id
+        self._max_attempts = max_attempts
+        self._backoff = backoff
+        self._session: requests.Session | None = None
+        self.calls = 0
+
+    # ----------------------------------------------------------------- connection and session
+    def get_conn(self) -> requests.Session:
+        if self._session is not None:
+            return self._session
+        conn = self.get_connection(self.woocommerce_conn_id)
+        extra = conn.extra_dejson
+        host = (conn.host or "").strip().rstrip("/")
+        if not host:
+            raise BusinessError(f"Connection {self.woocommerce_conn_id!r} has no Store URL (host).", system=SYSTEM)
+        if "://" not in host:
+            host = f"{conn.schema or 'https'}://{host}"
+            if conn.port:
+                host = f"{host}:{conn.port}"
+        self.base_url = host
+        self._secrets = [conn.login or "", conn.password or ""]
+        https = urlsplit(host).scheme == "https"
+        auth = (extra.get("auth") or ("basic" if https else "oauth1")).lower()
+        if auth not in {"basic", "query", "oauth1"}:
+            raise BusinessError(f"Connection {self.woocommerce_conn_id!r}: auth must be basic, query or oauth1, "
+                                f"not {auth!r}.", system=SYSTEM)
+        if auth in {"basic", "query"} and not https:
+            # A1: over plain HTTP WooCommerce ignores Basic and query keys and answers 401.
+            raise BusinessError(
+                f"Connection {self.woocommerce_conn_id!r}: WooCommerce accepts {auth} authentication only over "
+                "HTTPS; use an https:// Store URL or set auth to oauth1.", system=SYSTEM)
+        if not conn.login or not conn.password:
+            raise BusinessError(f"Connection {self.woocommerce_conn_id!r} needs the consumer key (login) and "
+                                "consumer secret (password).", system=SYSTEM)
+        self.auth_mode = auth
+        self.timeout = float(extra.get("timeout") or 60)
+        self.max_attempts = self._max_attempts or int(extra.get("max_attempts") or 5)
+        self.backoff = self._backoff or Backoff(base=float(extra.get("backoff_seconds") or 0.5))
+        self.verify = _parse_verify(extra.get("verify_ssl", True))
+        session = requests.Session()
+        session.headers.update({"Accept": "application/json", "User-Agent": "officeguy-woocommerce-sync/0.1"})
+        if auth == "basic":
+            session.auth = HTTPBasicAuth(conn.login, conn.password)
+        elif auth == "oauth1":
+            # One-legged OAuth 1.0a, HMAC-SHA256, parameters in the query string (A1); the JSON body is not signed.
+            session.auth = OAuth1(conn.login, conn.password, signature_method="HMAC-SHA256", signature_type="query")
+        self._query_auth = {"consumer_key": conn.login, "consumer_secret": conn.password} if auth == "query" else {}
+        self._session = session
+        return session
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    # ----------------------------------------------------------------- one request
+    def request(self, method: str, path: str, *, params: dict | None = None, json: Any = None,
+                idempotent: bool | None = None, what: str = "") -> requests.Response:
+        """One API call with retries. ``path`` is relative to /wp-json/wc/v3. Returns the response."""
+        session = self.get_conn()
+        if idempotent is None:
+            idempotent = method.upper() in {"GET", "PUT", "DELETE", "HEAD", "OPTIONS"}
+        what = what or f"{method} {path}"
+        url = f"{self.base_url}{API_PREFIX}{path}"
+        query = {**(params or {}), **self._query_auth}
+
+        def once() -> requests.Response:
+            self.calls += 1
+            started = time.monotonic()
+            try:
+                # verify per request: a REQUESTS_CA_BUNDLE in the environment overrides Session.verify
+                resp = session.request(method, url, params=query, json=json, timeout=self.timeout, verify=self.verify)
+            except requests.RequestException as exc:
+                err = classify_transport_error(exc, idempotent=idempotent, what=what, system=SYSTEM)
+                raise self._redacted(err) from None
+            log.debug("WooCommerce %s %s -> %s in %.2fs", method, path, resp.status_code, time.monotonic() - started)
+            self._raise_for(resp, what, idempotent)
+            return resp
+
+        return with_retries(once, self.max_attempts, self.backoff)
+
+    def _redacted(self, err: ApiError) -> ApiError:
+        err.args = (redact(str(err), self._secrets),)
+        return err
+
+    def _raise_for(self, resp: requests.Response, what: str, idempotent: bool) -> None:
+        status = resp.status_code
+        if status < 400:
+            return
+        code, message = _error_fields(resp)
+        detail = redact(f"{message} ({code})" if code else message or resp.reason or "", self._secrets)
+        if status == 429 or status >= 500:
+            text = f"WooCommerce answered {status} to {what}: {detail}"
+            if status >= 500 and not idempotent:
+                raise AmbiguousWriteError(text + "; the change may have been made", system=SYSTEM, status=status)
+            raise TransientError(text, system=SYSTEM, status=status, code=code,
+                                 retry_after=parse_retry_after(resp.headers.get("Retry-After")))
+        if status in (401, 403):
+            raise AuthError(
+                f"WooCommerce refused the credentials of connection {self.woocommerce_conn_id!r} for {what}: "
+                f"{detail}. Check the consumer key/secret, that the key has read_write permission, and "
+                f"that auth={self.auth_mode} suits the store's scheme.", system=SYSTEM, status=status, code=code)
+        raise BusinessError(f"WooCommerce refused {what} ({status}): {detail}", system=SYSTEM, status=status, code=code)
+
+    # ----------------------------------------------------------------- paging
+    def iter_pages(self, path: str, params: dict | None = None) -> Iterator[list[dict]]:
+        """Every page of a collection, ``orderby=id&order=asc``, until ``X-WP-TotalPages``.
+
+        The id order makes pages stable while the store changes; items seen twice (a product
+        moved between pages) are dropped.
+        """
+        query = {**(params or {}), "per_page": PAGE_SIZE, "orderby": "id", "order": "asc"}
+        seen: set[int] = set()
+        page = 1
+        while True:
+            resp = self.request("GET", path, params={**query, "page": page}, what=f"GET {path} page {page}")
+            items = resp.json()
+            if not isinstance(items, list):
+                raise BusinessError(f"WooCommerce answered GET {path} with {type(items).__name__}, not a list.",
+                                    system=SYSTEM)
+            fresh = [i for i in items if i.get("id") not in seen]
+            seen.update(i.get("id") for i in fresh)
+            if fresh:
+                yield fresh
+            total_pages = int(resp.headers.get("X-WP-TotalPages") or 0)
+            if page >= total_pages or not items:
+                return
+            page += 1
+
+    def list_all(self, path: str, params: dict | None = None) -> list[dict]:
+        return [item for page in self.iter_pages(path, params) for item in page]
+
+    # ----------------------------------------------------------------- products and variations
+    def list_products(self, *, fields: str | None = STOCK_FIELDS, **filters: Any) -> list[WooProduct]:
+        params = {k: _param(v) for k, v in filters.items() if v is not None}
+        if fields:
+            params["_fields"] = fields
+        return [WooProduct.from_api(p) for p in self.list_all("/products", params)]
+
+    def list_variations(self, parent_id: int, *, fields: str | None = STOCK_FIELDS) -> list[WooProduct]:
+        params = {"_fields": fields} if fields else {}
+        return [WooProduct.from_api(v, parent_id=parent_id)
+                for v in self.list_all(f"/products/{parent_id}/variations", params)]
+
+    def list_stock_items(self, **filters: Any) -> list[WooProduct]:
+        """Every product and every variation of every variable product (one variation list per parent)."""
+        products = self.list_products(**filters)
+        items = list(products)
+        for product in products:
+            if product.type == "variable" and product.variation_ids:
+                items.extend(self.list_variations(product.id))
+        return items
+
+    def get_product(self, product_id: int) -> WooProduct:
+        return WooProduct.from_api(self.request("GET", f"/products/{product_id}").json())
+
+    def batch(self, path: str, *, create: list[dict] = (), update: list[dict] = (),
+              delete: list[int] = ()) -> BatchResult:
+        """``POST {path}/batch`` in chunks of at most 100 items in total (A4: 101 gives 413)."""
+        result = BatchResult()
+        ops = [("create", x) for x in create] + [("update", x) for x in update] + [("delete", x) for x in delete]
+        for start in range(0, len(ops), BATCH_LIMIT):
+            body: dict[str, list] = {}
+            for op, item in ops[start:start + BATCH_LIMIT]:
+                body.setdefault(op, []).append(item)
+            # Updates and deletes by id are idempotent; creates are not.
+            answer = self.request("POST", f"{path}/batch", json=body, idempotent="create" not in body,
+                                  what=f"POST {path}/batch ({start + 1}-{start + sum(map(len, body.values()))})")
+            result.absorb(answer.json())
+        return result
+
+    def update_products(self, updates: list[dict]) -> BatchResult:
+        return self.batch("/products", update=updates)
+
+    def update_variations(self, parent_id: int, updates: list[dict]) -> BatchResult:
+        return self.batch(f"/products/{parent_id}/variations", update=updates)
+
+    # ----------------------------------------------------------------- orders
+    def list_orders(self, *, modified_after: datetime | None = None, modified_before: datetime | None = None,
+                    statuses: list[str] | None = None, include: list[int] | None = None) -> list[dict]:
+        """Orders, every page. Dates are sent naive UTC with ``dates_are_gmt=true`` (A3: a Z suffix
+        with dates_are_gmt=true is shifted by the site's offset)."""
+        params: dict[str, Any] = {"dates_are_gmt": "true"}
+        if modified_after:
+            params["modified_after"] = _naive_utc(modified_after)
+        if modified_before:
+            params["modified_before"] = _naive_utc(modified_before)
+        if statuses:
+            params["status"] = ",".join(statuses)
+        if include:
+            params["include"] = ",".join(str(i) for i in include)
+        return self.list_all("/orders", params)
+
+    def get_order(self, order_id: int) -> dict:
+        return self.request("GET", f"/orders/{order_id}").json()
+
+    def update_order(self, order_id: int, payload: dict) -> dict:
+        return self.request("PUT", f"/orders/{order_id}", json=payload).json()
+
+    def add_order_note(self, order_id: int, note: str) -> dict:
+        return self.request("POST", f"/orders/{order_id}/notes", json={"note": note, "customer_note": False}).json()
+
+    def list_refunds(self, order_id: int) -> list[dict]:
+        return self.request("GET", f"/orders/{order_id}/refunds").json()
+
+    # ----------------------------------------------------------------- UI
+    def test_connection(self) -> tuple[bool, str]:
+        try:
+            resp = self.request("GET", "/products", params={"per_page": 1, "_fields": "id"})
+        except ApiError as exc:
+            return False, str(exc)
+        return True, f"Connected to {self.base_url}: {resp.headers.get('X-WP-Total', '?')} products."
+
+
+def _error_fields(resp: requests.Response) -> tuple[str, str]:
+    try:
+        body = resp.json()
+    except ValueError:
+        return "", (resp.text or "")[:200]
+    if isinstance(body, dict):
+        return str(body.get("code", "")), str(body.get("message", ""))
+    return "", str(body)[:200]
+
+
+def _parse_verify(value: Any) -> bool | str:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip()
+    if text.lower() in {"true", "1", "yes", ""}:
+        return True
+    if text.lower() in {"false", "0", "no"}:
+        return False
+    return text  # a CA bundle path
+
+
+def _param(value: Any) -> Any:
+    if isinstance(value, list | tuple | set | frozenset):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def _naive_utc(moment: datetime) -> str:
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")

@@ -1,0 +1,86 @@
+"""Test-suite set-up. Airflow reads its configuration at import, so the environment is set here,
+before anything imports airflow (airflow-notes.md, "Testing gotchas")."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="stock-sync-airflow-"))
+os.environ.update({
+    "AIRFLOW_HOME": str(_AIRFLOW_HOME),
+    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+    "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_AIRFLOW_HOME / 'airflow.db'}",
+    "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+})
+
+import pytest  # noqa: E402
+
+from sandbox.officeguy.testing import og_sandbox  # noqa: E402
+from sandbox.woocommerce.testing import woo_sandbox  # noqa: E402
+
+
+def connection_env(conn_type: str, host: str, login: str, password: str, **extra) -> str:
+    """An Airflow connection as the JSON an ``AIRFLOW_CONN_*`` variable holds."""
+    return json.dumps({"conn_type": conn_type, "host": host, "login": login, "password": password, "extra": extra})
+
+
+@pytest.fixture
+def woo(tmp_path):
+    """A WooCommerce sandbox over plain HTTP (OAuth 1.0a, as real WooCommerce requires there)."""
+    with woo_sandbox(tmp_path / "woo") as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def woo_https(tmp_path):
+    """A WooCommerce sandbox over HTTPS with its own self-signed certificate."""
+    with woo_sandbox(tmp_path / "woo-tls", tls=True) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def og(tmp_path):
+    """An OfficeGuy sandbox with the rate limit off (tests that need it turn it on)."""
+    with og_sandbox(tmp_path / "og") as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def woo_conn(monkeypatch):
+    """Point ``woocommerce_default`` at a sandbox: ``woo_conn(sandbox, **extra)``."""
+
+    def point(sandbox, conn_id: str = "woocommerce_default", *, key=None, secret=None, **extra) -> str:
+        extra.setdefault("backoff_seconds", 0.01)
+        if sandbox.cert_path:
+            extra.setdefault("verify_ssl", str(sandbox.cert_path))
+        monkeypatch.setenv(
+            f"AIRFLOW_CONN_{conn_id.upper()}",
+            connection_env("woocommerce", sandbox.url, key or sandbox.consumer_key,
+                           secret or sandbox.consumer_secret, **extra),
+        )
+        return conn_id
+
+    return point
+
+
+@pytest.fixture
+def og_conn(monkeypatch):
+    """Point ``officeguy_default`` at a sandbox: ``og_conn(sandbox, **extra)``."""
+
+    def point(sandbox, conn_id: str = "officeguy_default", *, company_id=None, api_key=None, **extra) -> str:
+        extra.setdefault("backoff_seconds", 0.01)
+        extra.setdefault("rate_limit_per_minute", 6000)
+        monkeypatch.setenv(
+            f"AIRFLOW_CONN_{conn_id.upper()}",
+            connection_env("officeguy", sandbox.url, str(company_id or sandbox.company_id),
+                           api_key or sandbox.api_key, **extra),
+        )
+        return conn_id
+
+    return point
