@@ -21,9 +21,6 @@ os.environ.update({
 
 import pytest  # noqa: E402
 
-from sandbox.officeguy.testing import og_sandbox  # noqa: E402
-from sandbox.woocommerce.testing import woo_sandbox  # noqa: E402
-
 
 def connection_env(conn_type: str, host: str, login: str, password: str, **extra) -> str:
     """An Airflow connection as the JSON an ``AIRFLOW_CONN_*`` variable holds."""
@@ -33,6 +30,8 @@ def connection_env(conn_type: str, host: str, login: str, password: str, **extra
 @pytest.fixture
 def woo(tmp_path):
     """A WooCommerce sandbox over plain HTTP (OAuth 1.0a, as real WooCommerce requires there)."""
+    from sandbox.woocommerce.testing import woo_sandbox
+
     with woo_sandbox(tmp_path / "woo") as sandbox:
         yield sandbox
 
@@ -40,6 +39,8 @@ def woo(tmp_path):
 @pytest.fixture
 def woo_https(tmp_path):
     """A WooCommerce sandbox over HTTPS with its own self-signed certificate."""
+    from sandbox.woocommerce.testing import woo_sandbox
+
     with woo_sandbox(tmp_path / "woo-tls", tls=True) as sandbox:
         yield sandbox
 
@@ -47,6 +48,8 @@ def woo_https(tmp_path):
 @pytest.fixture
 def og(tmp_path):
     """An OfficeGuy sandbox with the rate limit off (tests that need it turn it on)."""
+    from sandbox.officeguy.testing import og_sandbox
+
     with og_sandbox(tmp_path / "og") as sandbox:
         yield sandbox
 
@@ -84,3 +87,22 @@ def og_conn(monkeypatch):
         return conn_id
 
     return point
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh database on the machine's PostgreSQL (127.0.0.1:5432, trust auth), dropped afterwards."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = f"stock_sync_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine("postgresql://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

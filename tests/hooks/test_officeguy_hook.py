@@ -10,29 +10,11 @@ import pytest
 from include.api_http import AmbiguousWriteError, AuthError, BusinessError
 from officeguy.hooks import OfficeGuyHook
 from sandbox.officeguy.testing import og_sandbox
+from tests.helpers import purchase_order, sale
 
 
 def _today():
     return datetime.now(UTC).date()
-
-
-def _purchase_order(item_id: int, quantity: float, reference: str = "") -> dict:
-    return {
-        "Details": {"Type": 11, "Customer": {"Name": "ספק ראשי"}, "ExternalReference": reference,
-                    "Description": "replenishment"},
-        "Items": [{"Quantity": quantity, "UnitPrice": 10, "Item": {"ID": item_id}}],
-        "VATIncluded": True,
-    }
-
-
-def _sale(item_id: int, quantity: float, reference: str) -> dict:
-    total = 25.0 * quantity
-    return {
-        "Details": {"Type": 1, "Customer": {"Name": "Guest"}, "ExternalReference": reference},
-        "Items": [{"Quantity": quantity, "UnitPrice": 25.0, "Item": {"ID": item_id}}],
-        "Payments": [{"Amount": total, "Details_Other": {"Type": "WooCommerce", "Description": "test"}}],
-        "VATIncluded": True,
-    }
 
 
 def test_stock_and_income_items_are_read_across_pages(tmp_path, og_conn):
@@ -54,13 +36,13 @@ def test_a_purchase_order_raises_stock_and_a_sale_lowers_it(og, og_conn):
     item_id = hook.create_income_item(name="כוס קפה", sku="MUG-1", external_identifier="77", price=25)
     assert {s.id: s.stock for s in hook.list_stock()}[item_id] == 0
 
-    hook.create_document(_purchase_order(item_id, 10))
-    sale = hook.create_document(_sale(item_id, 3, "woo:test:1"))
+    hook.create_document(purchase_order(item_id, 10))
+    sold = hook.create_document(sale(item_id, 3, "woo:test:1"))
 
     assert {s.id: s.stock for s in hook.list_stock()}[item_id] == 7
     docs = hook.list_documents(_today(), _today())
     assert [d.external_reference for d in docs if d.type == 1] == ["woo:test:1"]
-    assert hook.get_document(sale.document_id)["DocumentID"] == sale.document_id
+    assert hook.get_document(sold.document_id)["DocumentID"] == sold.document_id
 
 
 def test_a_business_error_is_not_retried_and_says_what_was_refused(og, og_conn):
@@ -86,7 +68,7 @@ def test_a_technical_error_on_a_write_is_ambiguous(og, og_conn):
                  body={"Status": 2, "UserErrorMessage": "temporary", "Data": None})
     item_id = hook.create_income_item(name="A", sku="A")
     with pytest.raises(AmbiguousWriteError):
-        hook.create_document(_purchase_order(item_id, 1))
+        hook.create_document(purchase_order(item_id, 1))
 
 
 @pytest.mark.parametrize("kind", ["drop", "timeout", "error_after"])
@@ -95,7 +77,7 @@ def test_an_unclear_document_create_is_not_resent(og, og_conn, kind):
     item_id = hook.create_income_item(name="A", sku="A")
     og.arm_fault(kind=kind, path="documents/create", times=1, seconds=1.5, status=502)
     with pytest.raises(AmbiguousWriteError, match="may have been created|change may have been made"):
-        hook.create_document(_purchase_order(item_id, 4, "ref-1"))
+        hook.create_document(purchase_order(item_id, 4, "ref-1"))
     time.sleep(1.2 if kind == "timeout" else 0)
     # the sandbox committed it once; the hook did not send it again
     assert [d.external_reference for d in hook.list_documents(_today(), _today())] == ["ref-1"]

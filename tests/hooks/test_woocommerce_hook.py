@@ -76,7 +76,7 @@ def test_variations_are_written_through_their_parents_batch_endpoint(woo, woo_co
     result = hook.update_variations(parent["id"], [{"id": made.created[0]["id"], "stock_quantity": 9}])
 
     assert not result.errors
-    assert woo.stats() == {f"POST /products/{{id}}/variations/batch": 1}
+    assert woo.stats() == {"POST /products/{id}/variations/batch": 1}
     by_id = {v.id: v for v in hook.list_stock_items() if v.parent_id == parent["id"]}
     assert by_id[made.created[0]["id"]].stock_quantity == 9
     assert by_id[made.created[1]["id"]].stock_quantity == 3

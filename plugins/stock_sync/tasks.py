@@ -1,0 +1,78 @@
+"""The stock DAG's plan and report steps, called from thin TaskFlow tasks in the DAG file."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from airflow.sdk.exceptions import AirflowFailException
+
+from include import config
+from include.stock_plan import PlanOptions, plan_stock
+from include.stock_sync import Stage, summary_text
+from stock_sync.ledger import get_ledger
+
+log = logging.getLogger(__name__)
+FLOW = "stock"
+
+
+def plan_stock_run(og: dict, woo: dict, *, dag_id: str, run_id: str, params: dict[str, Any]) -> dict:
+    """Plan the run's writes (pandas, include/stock_plan.py); stop here if the safety brake trips."""
+    settings = config.load()
+    ledger = get_ledger()
+    store = woo["store"]
+    run_pk = ledger.start_run(flow=FLOW, dag_id=dag_id, run_id=run_id, store=store,
+                              dry_run=bool(params.get("dry_run")))
+    options = PlanOptions(match_by_name=settings.match_by_name, skus=frozenset(params.get("skus") or ()),
+                          force=bool(params.get("force")), brake_share=settings.brake_share)
+    plan = plan_stock(Stage.read(og["path"]), Stage.read(woo["path"]), ledger.pending_quantities(store), options)
+    stage = Stage(settings.home, dag_id, run_id)
+    paths = {name: stage.write(name, getattr(plan, name))
+             for name in ("changes", "skipped", "unmatched_og", "unmatched_woo", "warnings")}
+    summary = plan.summary()
+    if plan.brake:
+        ledger.finish_run(run_pk, status="blocked", counts=summary, message=plan.brake)
+        raise AirflowFailException(plan.brake)
+    if plan.brake_overridden:
+        log.warning("Forced past the safety brake: %s", plan.brake_overridden)
+    log.info("Plan: %d changes, %d unchanged, %d unmatched OfficeGuy items, %d skipped",
+             summary["changed"], summary["unchanged"], summary["unmatched_og"], summary["skipped"])
+    return {"run_pk": run_pk, "store": store, "summary": summary,
+            **{f"{name}_path": path for name, path in paths.items()}}
+
+
+def report_stock_run(og: dict | None, woo: dict | None, plan: dict | None, applied: dict | None, *,
+                     dag_id: str, run_id: str, dry_run: bool) -> dict:
+    """Log the run's summary and close its ledger row. Runs whatever happened upstream; fails the
+    run when a step failed or a product could not be written, so that a red run means "look"."""
+    ledger = get_ledger()
+    store = (woo or {}).get("store", "")
+    run_pk = plan["run_pk"] if plan else ledger.start_run(flow=FLOW, dag_id=dag_id, run_id=run_id, store=store,
+                                                          dry_run=dry_run)
+    summary = dict(plan["summary"]) if plan else {}
+    api_calls = sum((step or {}).get("api_calls", 0) for step in (og, woo, applied))
+    summary["api_calls"] = api_calls
+    if applied:
+        summary.update(applied=applied["applied"], failed=applied["failed"], dry_run=applied["dry_run"])
+        changes = Stage.read(applied["outcome_path"])
+    else:
+        changes = Stage.read(plan["changes_path"]) if plan else None
+    if changes is not None:
+        log.info("Stock sync %s\n%s", run_id, summary_text(summary, changes))
+
+    existing = ledger.get_run(run_pk)
+    if existing is not None and existing.status == "blocked":
+        raise AirflowFailException(existing.message)
+    failed_step = next((name for name, step in (("extract OfficeGuy stock", og), ("extract WooCommerce products", woo),
+                                                ("plan", plan), ("apply", applied)) if step is None), None)
+    if failed_step:
+        message = f"The step '{failed_step}' failed; nothing after it ran. Its task log says why."
+        ledger.finish_run(run_pk, status="failed", counts=summary, message=message)
+        raise AirflowFailException(message)
+    if applied["failed"]:
+        message = (f"{applied['failed']} of {applied['failed'] + applied['applied']} changes were not written "
+                   "(see the apply task's log); the others were. The next run retries them.")
+        ledger.finish_run(run_pk, status="failed", counts=summary, message=message)
+        raise AirflowFailException(message)
+    ledger.finish_run(run_pk, status="dry_run" if applied["dry_run"] else "succeeded", counts=summary)
+    return {"run_pk": run_pk, **{k: summary.get(k) for k in ("changed", "applied", "failed", "api_calls")}}
