@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="which", required=True)
     for which in ("woocommerce", "officeguy"):
         p = sub.add_parser(which)
+        p.add_argument("--host", default="127.0.0.1", help="interface to listen on (0.0.0.0 inside a container)")
         p.add_argument("--port", type=int, default=0)
         p.add_argument("--dataset", default="empty", help="empty | demo | bench:N")
         p.add_argument("--db", default="", help="SQLite file for the state (default: a temporary file)")
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> None:
         from sandbox.officeguy.app import create_app
 
         app = create_app(db_url, dataset=args.dataset, rate_limit_per_minute=args.rate_limit)
-    serve_forever(app, args.port, tls)
+    serve_forever(app, args.port, tls, host=args.host)
 
 
 if __name__ == "__main__":

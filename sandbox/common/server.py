@@ -25,16 +25,17 @@ READY_RE = re.compile(r"SANDBOX READY (\S+)")
 class ThreadServer:
     """A uvicorn server on 127.0.0.1 in a daemon thread. ``port=0`` picks a free port."""
 
-    def __init__(self, app, port: int = 0, tls: SelfSignedCert | None = None) -> None:
+    def __init__(self, app, port: int = 0, tls: SelfSignedCert | None = None, host: str = "127.0.0.1") -> None:
         kwargs = {}
         if tls is not None:
             kwargs = {"ssl_certfile": str(tls.cert_path), "ssl_keyfile": str(tls.key_path)}
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
+            app, host=host, port=port, log_level="warning", access_log=False,
             lifespan="off", timeout_graceful_shutdown=1, **kwargs,
         )
         self.server = uvicorn.Server(config)
         self.scheme = "https" if tls else "http"
+        self.host = host
         self._thread = threading.Thread(target=self.server.run, daemon=True)
 
     def start(self) -> ThreadServer:
@@ -56,7 +57,8 @@ class ThreadServer:
 
     @property
     def url(self) -> str:
-        return f"{self.scheme}://127.0.0.1:{self.port}"
+        host = "127.0.0.1" if self.host in {"0.0.0.0", "127.0.0.1"} else self.host  # noqa: S104
+        return f"{self.scheme}://{host}:{self.port}"
 
     def stop(self) -> None:
         self.server.should_exit = True
@@ -128,9 +130,9 @@ class ProcessServer:
         self.stop()
 
 
-def serve_forever(app, port: int, tls: SelfSignedCert | None) -> None:
+def serve_forever(app, port: int, tls: SelfSignedCert | None, host: str = "127.0.0.1") -> None:
     """The CLI's loop: print ``SANDBOX READY <url>`` once listening, stop on SIGTERM/SIGINT."""
-    server = ThreadServer(app, port=port, tls=tls).start()
+    server = ThreadServer(app, port=port, tls=tls, host=host).start()
     print(f"SANDBOX READY {server.url}", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
