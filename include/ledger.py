@@ -28,9 +28,12 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     false,
+    or_,
     select,
+    update,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -90,10 +93,56 @@ class ItemMap(Base):
 
     store: Mapped[str] = mapped_column(String(500), primary_key=True)
     woo_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    og_item_id: Mapped[int] = mapped_column(BigInteger)
+    og_item_id: Mapped[int | None] = mapped_column(BigInteger)
     sku: Mapped[str] = mapped_column(String(200), server_default="")
     source: Mapped[str] = mapped_column(String(32))  # matched | created
+    state: Mapped[str] = mapped_column(String(16), server_default="mapped")  # mapped | claimed
+    needs_lookup: Mapped[bool] = mapped_column(Boolean, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OrderDocument(Base):
+    """One OfficeGuy document a Woo order needs (doc_key ``sale``, ``refund:<id>`` or ``cancel``)."""
+
+    __tablename__ = "order_documents"
+    __table_args__ = (Index("ix_order_documents_state", "store", "state"),)
+
+    store: Mapped[str] = mapped_column(String(500), primary_key=True)
+    woo_order_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    doc_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    order_number: Mapped[str] = mapped_column(String(64), server_default="")
+    woo_status: Mapped[str] = mapped_column(String(32), server_default="")
+    order_modified_gmt: Mapped[str] = mapped_column(String(32), server_default="")
+    external_reference: Mapped[str] = mapped_column(String(200))
+    # pending | claimed | documented | failed | parked | recorded (the official plugin made it) | skipped
+    state: Mapped[str] = mapped_column(String(16))
+    og_document_id: Mapped[int | None] = mapped_column(BigInteger)
+    og_document_number: Mapped[int | None] = mapped_column(BigInteger)
+    og_customer_id: Mapped[int | None] = mapped_column(BigInteger)
+    document_type: Mapped[int | None] = mapped_column(Integer)
+    document_date: Mapped[str] = mapped_column(String(10), server_default="")
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_error: Mapped[str] = mapped_column(Text, server_default="")
+    claimed_by: Mapped[str] = mapped_column(String(250), server_default="")
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    documented_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    written_back: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    lines: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Watermark(Base):
+    __tablename__ = "watermarks"
+
+    flow: Mapped[str] = mapped_column(String(32), primary_key=True)
+    store: Mapped[str] = mapped_column(String(500), primary_key=True)
+    value: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+OPEN_STATES = ("pending", "failed")  # may be claimed
+DONE_STATES = ("documented", "recorded", "skipped")
 
 
 def sqlite_url(path: Path) -> str:
@@ -178,9 +227,203 @@ class Ledger:
                 query = query.where(StockChange.woo_id == woo_id)
             return list(s.scalars(query))
 
+    # ----------------------------------------------------------------- order documents (I1, I2)
+    def ensure_documents(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Insert the rows that do not exist yet (state ``pending``); refresh status/modified of the others.
+
+        Rows need store, woo_order_id, doc_key, external_reference; optional order_number,
+        woo_status, order_modified_gmt, lines. A row parked for bad data is reopened when the order
+        was modified since (the merchant may have fixed it).
+        """
+        now = _now()
+        with self.session() as s, s.begin():
+            for r in rows:
+                key = (r["store"], int(r["woo_order_id"]), r["doc_key"])
+                row = s.get(OrderDocument, key, with_for_update=True)
+                if row is None:
+                    new = OrderDocument(
+                        store=key[0], woo_order_id=key[1], doc_key=key[2], order_number=str(r.get("order_number", "")),
+                        woo_status=r.get("woo_status", ""), order_modified_gmt=r.get("order_modified_gmt", ""),
+                        external_reference=r["external_reference"], state=r.get("state", "pending"),
+                        lines=r.get("lines") or [], attempts=0, created_at=now, updated_at=now,
+                        og_document_id=r.get("og_document_id"), og_document_number=r.get("og_document_number"),
+                        last_error=r.get("last_error", ""),
+                    )
+                    try:
+                        with s.begin_nested():  # a savepoint: a concurrent run may insert it first
+                            s.add(new)
+                    except IntegrityError:
+                        pass
+                    continue
+                modified = r.get("order_modified_gmt", "")
+                if row.state == "parked" and modified and modified != row.order_modified_gmt:
+                    row.state, row.attempts = "pending", 0
+                row.woo_status = r.get("woo_status", row.woo_status)
+                row.order_modified_gmt = modified or row.order_modified_gmt
+                if r.get("lines"):
+                    row.lines = r["lines"]
+                row.updated_at = now
+
+    def claim_document(self, store: str, woo_order_id: int, doc_key: str, token: str, *,
+                       lease_seconds: float = 900) -> OrderDocument | None:
+        """Take the row for one OfficeGuy call, atomically; None when another run has it or it is done.
+
+        One conditional UPDATE decides, so two overlapping runs (a schedule and a backfill, two
+        workers) can never both win (I1). A claim older than the lease belongs to a task that died
+        between claim and record: it may be taken over. The returned row's ``attempts`` counts this
+        try; more than one means an earlier try may have reached OfficeGuy, so look before creating.
+        """
+        now = _now()
+        stale = datetime.fromtimestamp(now.timestamp() - lease_seconds, UTC)
+        stmt = (
+            update(OrderDocument)
+            .where(OrderDocument.store == store, OrderDocument.woo_order_id == woo_order_id,
+                   OrderDocument.doc_key == doc_key,
+                   or_(OrderDocument.state.in_(OPEN_STATES),
+                       (OrderDocument.state == "claimed") & (OrderDocument.claimed_at < stale)))
+            .values(state="claimed", claimed_by=token, claimed_at=now, attempts=OrderDocument.attempts + 1,
+                    updated_at=now)
+            .returning(OrderDocument.attempts)
+        )
+        with self.session() as s, s.begin():
+            won = s.execute(stmt).first()
+            if won is None:
+                return None
+            return s.get(OrderDocument, (store, woo_order_id, doc_key))
+
+    def record_document(self, store: str, woo_order_id: int, doc_key: str, token: str, *, document_id: int,
+                        document_number: int | None, customer_id: int | None = None, document_type: int | None = None,
+                        document_date: str = "", state: str = "documented") -> bool:
+        """The call's result, kept only by the run that holds the claim."""
+        now = _now()
+        stmt = (
+            update(OrderDocument)
+            .where(OrderDocument.store == store, OrderDocument.woo_order_id == woo_order_id,
+                   OrderDocument.doc_key == doc_key, OrderDocument.claimed_by == token,
+                   OrderDocument.state == "claimed")
+            .values(state=state, og_document_id=document_id, og_document_number=document_number,
+                    og_customer_id=customer_id, document_type=document_type, document_date=document_date,
+                    documented_at=now, last_error="", updated_at=now)
+        )
+        with self.session() as s, s.begin():
+            return s.execute(stmt).rowcount == 1
+
+    def set_document_date(self, store: str, woo_order_id: int, doc_key: str, document_date: str) -> None:
+        """Remember the date sent before the call, so a later look-up knows which days to search."""
+        with self.session() as s, s.begin():
+            s.execute(update(OrderDocument).where(
+                OrderDocument.store == store, OrderDocument.woo_order_id == woo_order_id,
+                OrderDocument.doc_key == doc_key).values(document_date=document_date))
+
+    def release_document(self, store: str, woo_order_id: int, doc_key: str, token: str, *, error: str,
+                         park: bool = False, max_attempts: int = 5) -> str:
+        """A failed try: back to ``failed`` (retried by a later run), or ``parked`` with its reason
+        when it cannot succeed or has failed ``max_attempts`` times. Returns the new state."""
+        now = _now()
+        with self.session() as s, s.begin():
+            row = s.get(OrderDocument, (store, woo_order_id, doc_key), with_for_update=True)
+            if row is None or row.claimed_by != token or row.state != "claimed":
+                return row.state if row else "missing"
+            row.state = "parked" if park or row.attempts >= max_attempts else "failed"
+            row.last_error, row.updated_at = error[:4000], now
+            return row.state
+
+    def set_state(self, store: str, woo_order_id: int, doc_key: str, state: str, reason: str = "") -> None:
+        with self.session() as s, s.begin():
+            s.execute(update(OrderDocument).where(
+                OrderDocument.store == store, OrderDocument.woo_order_id == woo_order_id,
+                OrderDocument.doc_key == doc_key, OrderDocument.state.in_(OPEN_STATES))
+                .values(state=state, last_error=reason, updated_at=_now()))
+
+    def mark_written_back(self, store: str, woo_order_id: int, doc_key: str) -> None:
+        with self.session() as s, s.begin():
+            s.execute(update(OrderDocument).where(
+                OrderDocument.store == store, OrderDocument.woo_order_id == woo_order_id,
+                OrderDocument.doc_key == doc_key).values(written_back=True, updated_at=_now()))
+
+    def documents(self, store: str, *, order_ids: Iterable[int] | None = None, states: Iterable[str] | None = None,
+                  doc_key: str | None = None) -> list[OrderDocument]:
+        with self.session() as s:
+            query = select(OrderDocument).where(OrderDocument.store == store).order_by(
+                OrderDocument.woo_order_id, OrderDocument.doc_key)
+            if order_ids is not None:
+                query = query.where(OrderDocument.woo_order_id.in_(list(order_ids)))
+            if states is not None:
+                query = query.where(OrderDocument.state.in_(list(states)))
+            if doc_key is not None:
+                query = query.where(OrderDocument.doc_key == doc_key)
+            return list(s.scalars(query))
+
+    # ----------------------------------------------------------------- item cards
+    def item_map(self, store: str) -> dict[int, int]:
+        with self.session() as s:
+            rows = s.scalars(select(ItemMap).where(ItemMap.store == store, ItemMap.og_item_id.is_not(None)))
+            return {r.woo_id: r.og_item_id for r in rows}
+
+    def claim_card(self, store: str, woo_id: int, sku: str, *, lease_seconds: float = 900) -> ItemMap | None:
+        """Claim the right to create the card for ``woo_id``; None when it exists or is being made.
+
+        A returned row with ``needs_lookup`` set had an earlier try that may have reached OfficeGuy:
+        look for the card (ExternalIdentifier = woo_id) before creating one.
+        """
+        now = _now()
+        with self.session() as s, s.begin():
+            row = s.get(ItemMap, (store, woo_id), with_for_update=True)
+            if row is None:
+                row = ItemMap(store=store, woo_id=woo_id, og_item_id=None, sku=sku, source="created",
+                              state="claimed", needs_lookup=False, updated_at=now)
+                try:
+                    with s.begin_nested():  # a concurrent run may claim it first
+                        s.add(row)
+                except IntegrityError:
+                    return None
+                return row
+            updated = row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=UTC)
+            stale = row.state == "claimed" and (now - updated).total_seconds() > lease_seconds
+            if row.og_item_id is None and (row.state == "failed" or stale):
+                row.state, row.needs_lookup, row.updated_at = "claimed", True, now
+                return row
+            return None
+
+    def record_card(self, store: str, woo_id: int, og_item_id: int, *, sku: str = "", source: str = "created") -> None:
+        now = _now()
+        with self.session() as s, s.begin():
+            row = s.get(ItemMap, (store, woo_id), with_for_update=True)
+            if row is None:
+                s.add(ItemMap(store=store, woo_id=woo_id, og_item_id=og_item_id, sku=sku, source=source,
+                              state="mapped", needs_lookup=False, updated_at=now))
+            else:
+                row.og_item_id, row.state, row.needs_lookup, row.updated_at = og_item_id, "mapped", False, now
+                row.source = source if row.source != "created" else row.source
+
+    def release_card(self, store: str, woo_id: int, *, ambiguous: bool) -> None:
+        with self.session() as s, s.begin():
+            row = s.get(ItemMap, (store, woo_id), with_for_update=True)
+            if row is not None and row.og_item_id is None:
+                row.state, row.updated_at = "failed", _now()
+                row.needs_lookup = row.needs_lookup or ambiguous
+
+    # ----------------------------------------------------------------- watermarks
+    def watermark(self, flow: str, store: str) -> datetime | None:
+        with self.session() as s:
+            row = s.get(Watermark, (flow, store))
+            if row is None:
+                return None
+            value = row.value
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+    def move_watermark(self, flow: str, store: str, value: datetime) -> None:
+        """Only forwards: a late or backfilled run never moves it back."""
+        with self.session() as s, s.begin():
+            row = s.get(Watermark, (flow, store), with_for_update=True)
+            if row is None:
+                s.add(Watermark(flow=flow, store=store, value=value, updated_at=_now()))
+            else:
+                current = row.value if row.value.tzinfo else row.value.replace(tzinfo=UTC)
+                if value > current:
+                    row.value, row.updated_at = value, _now()
+
     # ----------------------------------------------------------------- pending stock (I3)
-    def pending_quantities(self, store: str) -> dict[int, int]:
-        """Quantities Woo already deducted for orders OfficeGuy has no document for yet, by the Woo
-        id that holds the stock. The orders flow (a later issue) fills this; until then nothing
-        is pending."""
-        return {}
+    def undocumented_sales(self, store: str) -> list[OrderDocument]:
+        """Sale rows without a document yet (their stock left Woo but not OfficeGuy)."""
+        return self.documents(store, states=("pending", "claimed", "failed", "parked"), doc_key="sale")

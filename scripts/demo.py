@@ -1,9 +1,13 @@
 """The main job on the embedded default: ``make demo``.
 
-Starts the WooCommerce and OfficeGuy sandboxes on loopback with the demo catalogue (a few hundred
-products, simple and variable, managed and unmanaged, some without SKU, Hebrew names), points the
-Airflow connections at them, reads both sides through the hooks and prints what it found. Then it
-stops what it started.
+1. Starts the WooCommerce and OfficeGuy sandboxes on loopback with the demo catalogue (300
+   products with Hebrew names, simple and variable, managed and unmanaged, some without SKU).
+2. Reads both sides through the hooks and prints what it found.
+3. Runs the stock DAG once with ``airflow dags test`` (SQLite metadata DB under var/demo) to bring
+   the store in line with OfficeGuy.
+4. The seed's story: a purchase order in OfficeGuy raises an item's stock, the stock DAG runs
+   again, and the changed Woo products are printed before and after.
+Then it stops what it started. Everything it writes is under ``var/demo/``.
 """
 
 from __future__ import annotations
@@ -11,10 +15,116 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var" / "demo"
+DAG_ID = "officeguy_stock_to_woocommerce"
+
+
+def main() -> None:
+    from sandbox.common.server import ProcessServer
+
+    shutil.rmtree(VAR, ignore_errors=True)
+    VAR.mkdir(parents=True)
+    _airflow_env()
+    woo = ProcessServer("woocommerce", "--dataset", "demo", "--db", str(VAR / "woo.sqlite"), log_path=VAR / "woo.log")
+    og = ProcessServer("officeguy", "--dataset", "demo", "--db", str(VAR / "og.sqlite"), log_path=VAR / "og.log")
+    with woo, og:
+        print(f"WooCommerce sandbox: {woo.url}/wp-json/wc/v3   OfficeGuy sandbox: {og.url}")
+        _connections(woo.url, og.url)
+        read_both_sides()
+        _airflow("db", "migrate")
+        _airflow("pools", "set", "stock_sync_writes", "1", "stock sync writers")
+
+        print("\n== First stock sync: the store follows OfficeGuy ==")
+        _run_stock_dag()
+        print(_last_run_line())
+
+        print("\n== A purchase order in OfficeGuy, then the stock sync ==")
+        purchase_order_story()
+
+
+def read_both_sides() -> None:
+    from officeguy.hooks import OfficeGuyHook
+    from woocommerce.hooks import WooCommerceHook
+
+    woo_hook, og_hook = WooCommerceHook(), OfficeGuyHook()
+    products = woo_hook.list_stock_items()
+    stock = og_hook.list_stock()
+    items = og_hook.list_income_items()
+    variations = [p for p in products if p.type == "variation"]
+    print(f"\nWooCommerce: {len(products) - len(variations)} products "
+          f"({sum(1 for p in products if p.type == 'variable')} variable) and {len(variations)} variations; "
+          f"{sum(1 for p in products if p.manage_stock is True)} manage a quantity, "
+          f"{sum(1 for p in products if p.manage_stock is False and p.type == 'simple')} simple ones do not, "
+          f"{sum(1 for p in products if p.manage_stock == 'parent')} variations are managed by their parent, "
+          f"{sum(1 for p in products if not p.sku)} have no SKU ({woo_hook.calls} API calls).")
+    print(f"OfficeGuy:   {len(stock)} stock items and {len(items)} item cards; "
+          f"{sum(1 for i in items if i.external_identifier)} carry a Woo id, "
+          f"{sum(1 for i in items if i.sku)} a SKU ({og_hook.calls} API calls).")
+
+
+def purchase_order_story() -> None:
+    from officeguy.hooks import OfficeGuyHook
+    from woocommerce.hooks import WooCommerceHook
+
+    og_hook, woo_hook = OfficeGuyHook(), WooCommerceHook()
+    before = {p.id: p for p in woo_hook.list_stock_items()}
+    lines = [s for s in og_hook.list_stock()
+             if s.external_identifier.isdigit() and before.get(int(s.external_identifier))
+             and before[int(s.external_identifier)].manage_stock is True][:3]
+    doc = og_hook.create_document({
+        "Details": {"Type": 11, "Customer": {"Name": "ספק ראשי בע\"מ"}, "Description": "הזמנת רכש לחידוש מלאי"},
+        "Items": [{"Quantity": 24, "UnitPrice": 10, "Item": {"ID": s.id}} for s in lines],
+        "VATIncluded": True,
+    }, what="purchase order")
+    print(f"Purchase order #{doc.document_number} (type 11) in OfficeGuy: +24 of "
+          + ", ".join(f"'{s.name}'" for s in lines))
+
+    _run_stock_dag()
+    after = {p.id: p for p in woo_hook.list_stock_items()}
+    changed = [pid for pid in after if (after[pid].stock_quantity, after[pid].stock_status)
+               != (before[pid].stock_quantity, before[pid].stock_status)]
+    print(_last_run_line())
+    print(f"\n{'Woo product':<36} {'SKU':<12} {'before':>7} {'after':>7}  status")
+    for pid in changed:
+        b, a = before[pid], after[pid]
+        print(f"{a.name[:36]:<36} {a.sku or '-':<12} {_qty(b):>7} {_qty(a):>7}  {b.stock_status} -> {a.stock_status}")
+    if not changed:
+        raise SystemExit("The purchase order did not reach the store: see var/demo/*.log")
+
+
+def _qty(product) -> str:
+    return "-" if product.stock_quantity is None else str(product.stock_quantity)
+
+
+def _last_run_line() -> str:
+    from stock_sync.ledger import get_ledger
+
+    run = get_ledger().runs(flow="stock", limit=1)[0]
+    c = run.counts
+    return (f"stock DAG run: {run.status}; matched {c.get('matched')}, changed {c.get('changed')}, "
+            f"unchanged {c.get('unchanged')}, unmatched OfficeGuy items {c.get('unmatched_og')}, "
+            f"skipped {c.get('skipped')}, API calls {c.get('api_calls')}")
+
+
+# ----------------------------------------------------------------------------- Airflow plumbing
+def _airflow_env() -> None:
+    home = VAR / "airflow"
+    os.environ.update({
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        "STOCK_SYNC_HOME": str(VAR / "stock_sync"),
+    })
 
 
 def _connections(woo_url: str, og_url: str) -> None:
@@ -31,50 +141,19 @@ def _connections(woo_url: str, og_url: str) -> None:
     })
 
 
-def main() -> None:
-    from sandbox.common.server import ProcessServer
-
-    shutil.rmtree(VAR, ignore_errors=True)
-    VAR.mkdir(parents=True)
-    woo = ProcessServer("woocommerce", "--dataset", "demo", "--db", str(VAR / "woo.sqlite"),
-                        log_path=VAR / "woo.log")
-    og = ProcessServer("officeguy", "--dataset", "demo", "--db", str(VAR / "og.sqlite"), log_path=VAR / "og.log")
-    with woo, og:
-        print(f"WooCommerce sandbox: {woo.url}/wp-json/wc/v3   OfficeGuy sandbox: {og.url}")
-        _connections(woo.url, og.url)
-        read_both_sides()
+def _airflow(*args: str) -> None:
+    started = time.monotonic()
+    log = VAR / "airflow-cli.log"
+    with open(log, "a", encoding="utf-8") as out:
+        done = subprocess.run([sys.executable, "-m", "airflow", *args], stdout=out, stderr=subprocess.STDOUT,
+                              cwd=ROOT, check=False)
+    if done.returncode:
+        raise SystemExit(f"`airflow {' '.join(args)}` failed (exit {done.returncode}); see {log}")
+    print(f"  airflow {' '.join(args)}  ({time.monotonic() - started:.0f} s)")
 
 
-def read_both_sides() -> None:
-    from officeguy.hooks import OfficeGuyHook
-    from woocommerce.hooks import WooCommerceHook
-
-    woo_hook, og_hook = WooCommerceHook(), OfficeGuyHook()
-    products = woo_hook.list_stock_items()
-    stock = og_hook.list_stock()
-    items = og_hook.list_income_items()
-
-    parents = [p for p in products if p.type == "variable"]
-    variations = [p for p in products if p.type == "variation"]
-    managed = [p for p in products if p.manage_stock is True]
-    print(f"\nWooCommerce: {len(products) - len(variations)} products ({len(parents)} variable), "
-          f"{len(variations)} variations; {len(managed)} manage their quantity, "
-          f"{sum(1 for p in products if p.manage_stock is False and p.type != 'variable')} do not, "
-          f"{sum(1 for p in products if p.manage_stock == 'parent')} variations are managed by their parent, "
-          f"{sum(1 for p in products if not p.sku)} have no SKU. API calls: {woo_hook.calls}.")
-    print(f"OfficeGuy:   {len(stock)} stock items, {len(items)} item cards "
-          f"({sum(1 for i in items if i.external_identifier)} carry a Woo id, "
-          f"{sum(1 for i in items if i.sku)} a SKU). API calls: {og_hook.calls}.")
-
-    by_woo_id = {p.id: p for p in products}
-    sku_of = {i.id: i.sku for i in items}
-    print("\nFirst items, side by side (OfficeGuy stock | WooCommerce stock):")
-    print(f"{'OfficeGuy item':<34} {'SKU':<14} {'OG stock':>8}   {'Woo id':>6} {'Woo qty':>7} {'Woo status':<11}")
-    for row in stock[:12]:
-        woo = by_woo_id.get(int(row.external_identifier)) if row.external_identifier.isdigit() else None
-        print(f"{row.name[:34]:<34} {sku_of.get(row.id, '')[:14]:<14} {row.stock:>8g}   "
-              f"{(woo.id if woo else '-'):>6} {(woo.stock_quantity if woo and woo.stock_quantity is not None else '-'):>7} "
-              f"{(woo.stock_status if woo else ''):<11}")
+def _run_stock_dag() -> None:
+    _airflow("dags", "test", DAG_ID)
 
 
 if __name__ == "__main__":

@@ -27,8 +27,11 @@ def sale(item_id: int, quantity: float, reference: str, unit_price: float = 25.0
 
 
 def run_dag(dag_id: str, **conf):
-    """One real run of a DAG through ``dag.test()``; returns the DagRun."""
-    module = importlib.import_module(dag_id)
+    """One real run of a DAG through ``dag.test()``; returns the DagRun.
+
+    The DAG file is parsed afresh each time: ``dag.test(run_conf=...)`` leaves the conf in the
+    DAG object's params, and the next run must start from the declared defaults."""
+    module = importlib.reload(importlib.import_module(dag_id))
     return module.dag.test(run_conf=conf or None)
 
 

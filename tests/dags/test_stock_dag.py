@@ -24,11 +24,11 @@ def _og_by_ext() -> dict:
 
 
 def test_the_dag_imports_with_its_params_and_pool():
-    from airflow.models.dagbag import DagBag
+    from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag()
     assert not bag.import_errors, bag.import_errors
-    dag = bag.get_dag(DAG_ID) if hasattr(bag, "get_dag") else bag.dags[DAG_ID]
+    dag = bag.dags[DAG_ID]
     assert dag.max_active_runs == 1 and dag.catchup is False
     assert set(dag.params) == {"dry_run", "skus", "force"}
     assert dag.get_task("apply_stock").pool == "stock_sync_writes"

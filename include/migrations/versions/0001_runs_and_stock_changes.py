@@ -47,13 +47,17 @@ def upgrade() -> None:
     )
     op.create_index("ix_stock_changes_product", "stock_changes", ["store", "woo_id"])
     op.create_index("ix_stock_changes_run", "stock_changes", ["run_pk"])
+    # One row per Woo product/variation id with its OfficeGuy item card. A card the pipeline
+    # creates is claimed here first (og_item_id NULL, state "claimed") so it is created once.
     op.create_table(
         "item_map",
         sa.Column("store", sa.String(500), primary_key=True),
         sa.Column("woo_id", sa.BigInteger, primary_key=True),
-        sa.Column("og_item_id", sa.BigInteger, nullable=False),
+        sa.Column("og_item_id", sa.BigInteger),
         sa.Column("sku", sa.String(200), nullable=False, server_default=""),
         sa.Column("source", sa.String(32), nullable=False),
+        sa.Column("state", sa.String(16), nullable=False, server_default="mapped"),
+        sa.Column("needs_lookup", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
 
