@@ -12,16 +12,31 @@ safe default; a wrong value fails the DAG import with a message naming the varia
 | ``STOCK_SYNC_BRAKE_SHARE`` | share of matched managed products a run may zero or cut | ``0.5`` |
 | ``STOCK_SYNC_HOME`` | folder for the default SQLite ledger and run staging files | ``$AIRFLOW_HOME/stock_sync`` |
 | ``STOCK_SYNC_WRITE_POOL`` | the one-slot pool the writing tasks run in | ``stock_sync_writes`` |
+| ``STOCK_SYNC_ORDERS_EVERY`` | minutes between order runs: 5, 10, 15, 20, 30, 60, or ``none`` | ``15`` |
+| ``STOCK_SYNC_GO_LIVE`` | the first day whose orders are documented (ISO date; the DAG's start) | ``2026-01-01`` |
+| ``STOCK_SYNC_ORDER_STATUSES`` | Woo statuses that are documented, comma-separated | ``processing,completed`` |
+| ``STOCK_SYNC_DOCUMENT_TYPE`` | ``invoice_receipt``, ``invoice``, ``receipt`` | ``invoice_receipt`` |
+| ``STOCK_SYNC_CREDIT_TYPE`` | ``auto``, ``credit_invoice``, ``credit_invoice_receipt``, ``credit_receipt`` | ``auto`` |
+| ``STOCK_SYNC_CUSTOM_DOCUMENT_DATES`` | ``true`` when the OfficeGuy company allows past dates | ``false`` |
+| ``STOCK_SYNC_DOCUMENT_LANGUAGE`` | ``he``, ``en``, ``ar``, ``es`` | ``he`` |
+| ``STOCK_SYNC_ORDER_NOTE`` | ``true``: add an order note in Woo naming the document | ``true`` |
+| ``STOCK_SYNC_MAX_ATTEMPTS`` | tries before an order is parked | ``5`` |
+| ``STOCK_SYNC_WINDOW_OVERLAP_MINUTES`` | how far each order window reaches back before its start | ``5`` |
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 SCHEDULES = {"12h": "0 */12 * * *", "24h": "0 3 * * *", "none": None}
+ORDER_EVERY = {"5", "10", "15", "20", "30", "60", "none"}
+DOCUMENT_TYPES = {"invoice": 0, "invoice_receipt": 1, "receipt": 2}
+CREDIT_TYPES = {"auto": None, "credit_invoice": 5, "credit_invoice_receipt": 6, "credit_receipt": 7}
+LANGUAGES = {"he": 0, "en": 1, "ar": 2, "es": 3}
+WOO_ORDER_STATUSES = {"pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed"}
 SCHEDULE_INTERVALS = {"12h": timedelta(hours=12), "24h": timedelta(hours=24)}
 
 
@@ -60,14 +75,60 @@ class Settings:
     brake_share: float
     home: Path
     write_pool: str
+    orders_every: int | None = 15
+    go_live: date = date(2026, 1, 1)
+    order_statuses: tuple[str, ...] = ("processing", "completed")
+    document_type: int = 1
+    credit_type: int | None = None
+    custom_document_dates: bool = False
+    document_language: int = 0
+    order_note: bool = True
+    max_attempts: int = 5
+    window_overlap: timedelta = timedelta(minutes=5)
 
     @property
     def stock_cron(self) -> str | None:
         return SCHEDULES[self.stock_schedule]
 
+    @property
+    def orders_cron(self) -> str | None:
+        if self.orders_every is None:
+            return None
+        return "0 * * * *" if self.orders_every == 60 else f"*/{self.orders_every} * * * *"
+
+
+def _go_live() -> date:
+    raw = os.environ.get("STOCK_SYNC_GO_LIVE", "2026-01-01").strip()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ConfigError(f"STOCK_SYNC_GO_LIVE={raw!r} is not a date like 2026-01-01.") from None
+
+
+def _statuses() -> tuple[str, ...]:
+    raw = os.environ.get("STOCK_SYNC_ORDER_STATUSES", "processing,completed")
+    statuses = tuple(s.strip().lower() for s in raw.split(",") if s.strip())
+    unknown = set(statuses) - WOO_ORDER_STATUSES
+    if not statuses or unknown:
+        raise ConfigError(f"STOCK_SYNC_ORDER_STATUSES={raw!r}: use WooCommerce statuses from "
+                          f"{', '.join(sorted(WOO_ORDER_STATUSES))}.")
+    return statuses
+
+
+def _positive_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number.") from None
+    if value < 0:
+        raise ConfigError(f"{name}={raw!r} must not be negative.")
+    return value
+
 
 def load() -> Settings:
     airflow_home = Path(os.environ.get("AIRFLOW_HOME", Path.home() / "airflow"))
+    every = _choice("STOCK_SYNC_ORDERS_EVERY", "15", ORDER_EVERY)
     return Settings(
         stock_schedule=_choice("STOCK_SYNC_SCHEDULE", "24h", set(SCHEDULES)),
         timezone=os.environ.get("STOCK_SYNC_TIMEZONE", "Asia/Jerusalem"),
@@ -75,4 +136,14 @@ def load() -> Settings:
         brake_share=_share("STOCK_SYNC_BRAKE_SHARE", 0.5),
         home=Path(os.environ.get("STOCK_SYNC_HOME", airflow_home / "stock_sync")),
         write_pool=os.environ.get("STOCK_SYNC_WRITE_POOL", "stock_sync_writes"),
+        orders_every=None if every == "none" else int(every),
+        go_live=_go_live(),
+        order_statuses=_statuses(),
+        document_type=DOCUMENT_TYPES[_choice("STOCK_SYNC_DOCUMENT_TYPE", "invoice_receipt", set(DOCUMENT_TYPES))],
+        credit_type=CREDIT_TYPES[_choice("STOCK_SYNC_CREDIT_TYPE", "auto", set(CREDIT_TYPES))],
+        custom_document_dates=_bool("STOCK_SYNC_CUSTOM_DOCUMENT_DATES", False),
+        document_language=LANGUAGES[_choice("STOCK_SYNC_DOCUMENT_LANGUAGE", "he", set(LANGUAGES))],
+        order_note=_bool("STOCK_SYNC_ORDER_NOTE", True),
+        max_attempts=max(1, _positive_int("STOCK_SYNC_MAX_ATTEMPTS", 5)),
+        window_overlap=timedelta(minutes=_positive_int("STOCK_SYNC_WINDOW_OVERLAP_MINUTES", 5)),
     )

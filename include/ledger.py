@@ -332,7 +332,7 @@ class Ledger:
         with self.session() as s, s.begin():
             s.execute(update(OrderDocument).where(
                 OrderDocument.store == store, OrderDocument.woo_order_id == woo_order_id,
-                OrderDocument.doc_key == doc_key, OrderDocument.state.in_(OPEN_STATES))
+                OrderDocument.doc_key == doc_key, OrderDocument.state.in_((*OPEN_STATES, "parked")))
                 .values(state=state, last_error=reason, updated_at=_now()))
 
     def mark_written_back(self, store: str, woo_order_id: int, doc_key: str) -> None:

@@ -75,6 +75,19 @@ class Stage:
         tmp.replace(path)
         return str(path)
 
+    def write_json(self, name: str, value: Any) -> str:
+        """Plain JSON (orders, id maps) for the next task."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        path = self.dir / f"{name}.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(path)
+        return str(path)
+
+    @staticmethod
+    def read_json(path: str) -> Any:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+
     @staticmethod
     def read(path: str) -> pd.DataFrame:
         payload = json.loads(Path(path).read_text(encoding="utf-8"))

@@ -1,0 +1,80 @@
+"""The orders DAG's plan and report steps, called from thin TaskFlow tasks in the DAG file."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from airflow.sdk.exceptions import AirflowFailException
+
+from include import config
+from include.orders_sync import plan
+from include.stock_sync import Stage
+from stock_sync.ledger import get_ledger
+
+log = logging.getLogger(__name__)
+FLOW = "orders"
+
+
+def plan_order_documents(extract: dict, *, dag_id: str, run_id: str, params: dict[str, Any]) -> dict:
+    """A ledger row for every document the run's orders need (sale, refunds, cancellation)."""
+    ledger = get_ledger()
+    store = extract["store"]
+    run_pk = ledger.start_run(flow=FLOW, dag_id=dag_id, run_id=run_id, store=store, dry_run=bool(params.get("dry_run")))
+    orders = Stage.read_json(extract["path"])
+    report = plan(orders, ledger, store, statuses=config.load().order_statuses)
+    open_rows = ledger.documents(store, order_ids=[o["id"] for o in orders], states=("pending", "failed", "claimed"))
+    for item in report.skipped:
+        log.info("Order %s: %s", item["order"], item["reason"])
+    log.info("%d orders; %d documents to create", len(orders), len(open_rows))
+    return {"run_pk": run_pk, "orders": len(orders), "to_create": len(open_rows), "skipped": report.skipped}
+
+
+def report_order_run(extract: dict | None, planned: dict | None, cards: dict | None, documents: dict | None,
+                     written: dict | None, *, dag_id: str, run_id: str, run_type: str, dry_run: bool) -> dict:
+    """Log the run's summary, close its ledger row, move the watermark after a complete scheduled or
+    manual window (never for a backfill), and fail the run when a step failed or an order waits."""
+    ledger = get_ledger()
+    store = (extract or {}).get("store", "")
+    run_pk = planned["run_pk"] if planned else ledger.start_run(flow=FLOW, dag_id=dag_id, run_id=run_id, store=store,
+                                                                dry_run=dry_run)
+    docs = documents or {}
+    counts = {
+        "orders": (extract or {}).get("orders", 0),
+        "created": len(docs.get("created", [])), "found": len(docs.get("found", [])),
+        "parked": len(docs.get("parked", [])), "failed": len(docs.get("failed", [])),
+        "cards": len((cards or {}).get("cards", [])), "skipped": len((planned or {}).get("skipped", [])),
+        "api_calls": sum((step or {}).get("api_calls", 0) for step in (extract, cards, documents, written)),
+        "window": (extract or {}).get("window"),
+    }
+    lines = [f"Orders run {run_id}: {counts['orders']} orders read, {counts['created']} documents created, "
+             f"{counts['found']} found already in OfficeGuy, {counts['cards']} item cards created, "
+             f"{counts['parked']} parked, {counts['failed']} to retry, {counts['skipped']} skipped; "
+             f"{counts['api_calls']} API calls"]
+    for doc in docs.get("created", []):
+        lines.append(f"  order #{doc['number']}: OfficeGuy document #{doc['document_number']} ({doc['doc_key']})")
+    for item in docs.get("parked", []):
+        lines.append(f"  order {item['order']} PARKED: {item['reason']}")
+    for item in docs.get("failed", []) + (cards or {}).get("failed", []) + (written or {}).get("failed", []):
+        lines.append(f"  {item.get('order', item.get('woo_id'))}: {item['error']}")
+    log.info("\n".join(lines))
+
+    failed_step = next((name for name, step in (("extract orders", extract), ("plan documents", planned),
+                                                ("create item cards", cards), ("create documents", documents),
+                                                ("write back", written)) if step is None), None)
+    if failed_step:
+        message = f"The step '{failed_step}' failed; the orders it did not reach are read again next run."
+        ledger.finish_run(run_pk, status="failed", counts=counts, message=message)
+        raise AirflowFailException(message)
+    window = (extract or {}).get("window")
+    if window and not dry_run and run_type in ("scheduled", "manual") and not counts["failed"]:
+        from datetime import datetime
+
+        ledger.move_watermark(FLOW, store, datetime.fromisoformat(window[1]))
+    if counts["failed"] or counts["parked"]:
+        message = (f"{counts['parked']} orders parked and {counts['failed']} waiting for a retry: see the report "
+                   "above; parked orders need a person (fix the order in WooCommerce and it is retried).")
+        ledger.finish_run(run_pk, status="failed", counts=counts, message=message)
+        raise AirflowFailException(message)
+    ledger.finish_run(run_pk, status="dry_run" if dry_run else "succeeded", counts=counts)
+    return counts
