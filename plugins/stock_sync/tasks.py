@@ -16,10 +16,20 @@ log = logging.getLogger(__name__)
 FLOW = "stock"
 
 
-def pending_quantities(store: str) -> dict[int, int]:
-    """I3: quantities the store already deducted for orders OfficeGuy has no document for yet, by
-    the Woo id that holds the stock. Empty until the orders flow records orders."""
-    return {}
+def pending_quantities(store: str, orders: list[dict], woo_products) -> dict[int, int]:
+    """I3: units the store already deducted for orders OfficeGuy has no document for yet, by the
+    Woo id that holds the stock (a parent-managed variation's parent)."""
+    from include.order_documents import pending_quantities as pending_of
+    from include.orders_sync import PLUGIN_META_KEY
+
+    ledger = get_ledger()
+    documented = {r.woo_order_id for r in ledger.documents(store, states=("documented", "recorded"), doc_key="sale")}
+    # documented by the official plugin (or another tool) though not in our ledger
+    documented |= {o["id"] for o in orders
+                   if any(m.get("key") == PLUGIN_META_KEY and m.get("value") for m in o.get("meta_data") or [])}
+    parent_managed = woo_products[woo_products["stock_mode"] == "parent"]
+    holder_of = dict(zip(parent_managed["woo_id"].astype(int), parent_managed["parent_id"].astype(int), strict=True))
+    return pending_of(orders, documented, holder_of)
 
 
 def plan_stock_run(og: dict, woo: dict, *, dag_id: str, run_id: str, params: dict[str, Any]) -> dict:
@@ -31,7 +41,12 @@ def plan_stock_run(og: dict, woo: dict, *, dag_id: str, run_id: str, params: dic
                               dry_run=bool(params.get("dry_run")))
     options = PlanOptions(match_by_name=settings.match_by_name, skus=frozenset(params.get("skus") or ()),
                           force=bool(params.get("force")), brake_share=settings.brake_share)
-    plan = plan_stock(Stage.read(og["path"]), Stage.read(woo["path"]), pending_quantities(store), options)
+    woo_products = Stage.read(woo["path"])
+    pending = pending_quantities(store, Stage.read_json(woo["orders_path"]), woo_products)
+    if pending:
+        log.info("%d units on %d products are sold in WooCommerce but not yet documented in OfficeGuy; "
+                 "they are kept out of the store's quantities (I3)", sum(pending.values()), len(pending))
+    plan = plan_stock(Stage.read(og["path"]), woo_products, pending, options)
     stage = Stage(settings.home, dag_id, run_id)
     paths = {name: stage.write(name, getattr(plan, name))
              for name in ("changes", "skipped", "unmatched_og", "unmatched_woo", "warnings")}

@@ -19,7 +19,7 @@ import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -318,13 +318,17 @@ class WooCommerceHook(BaseHook):
     # ----------------------------------------------------------------- orders
     def list_orders(self, *, modified_after: datetime | None = None, modified_before: datetime | None = None,
                     statuses: list[str] | None = None, include: list[int] | None = None) -> list[dict]:
-        """Orders, every page. Dates are sent naive UTC with ``dates_are_gmt=true`` (A3: a Z suffix
-        with dates_are_gmt=true is shifted by the site's offset)."""
+        """Orders, every page, modified within [modified_after, modified_before] to the second.
+
+        Dates are sent naive UTC with ``dates_are_gmt=true`` (A3: a Z suffix with dates_are_gmt=true
+        is shifted by the site's offset). WooCommerce compares strictly (``>``/``<``) at one-second
+        resolution, so the bounds are widened by a second: an order modified in the very second of
+        a bound is read (twice at worst, by two windows; the ledger de-duplicates)."""
         params: dict[str, Any] = {"dates_are_gmt": "true"}
         if modified_after:
-            params["modified_after"] = _naive_utc(modified_after)
+            params["modified_after"] = _naive_utc(modified_after - timedelta(seconds=1))
         if modified_before:
-            params["modified_before"] = _naive_utc(modified_before)
+            params["modified_before"] = _naive_utc(modified_before + timedelta(seconds=1))
         if statuses:
             params["status"] = ",".join(statuses)
         if include:

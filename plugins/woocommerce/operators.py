@@ -24,12 +24,37 @@ class WooCommerceStockExtractOperator(BaseOperator):
         self.woocommerce_conn_id = woocommerce_conn_id
 
     def execute(self, context: Context) -> dict:
+        settings = config.load()
         hook = WooCommerceHook(self.woocommerce_conn_id)
         frame = woo_products_frame(hook.list_stock_items())
-        path = Stage(config.load().home, self.dag_id, context["run_id"]).write("woo_products", frame)
-        self.log.info("WooCommerce: %d products and variations in %d API calls, staged at %s",
-                      len(frame), hook.calls, path)
-        return {"path": path, "products": len(frame), "api_calls": hook.calls, "store": hook.base_url}
+        stage = Stage(settings.home, self.dag_id, context["run_id"])
+        path = stage.write("woo_products", frame)
+        orders = self._orders_not_in_officeguy_yet(hook, settings)
+        orders_path = stage.write_json("pending_orders", orders)
+        self.log.info("WooCommerce: %d products and variations, %d recent orders in %d API calls",
+                      len(frame), len(orders), hook.calls)
+        return {"path": path, "products": len(frame), "api_calls": hook.calls, "store": hook.base_url,
+                "orders_path": orders_path}
+
+    @staticmethod
+    def _orders_not_in_officeguy_yet(hook: WooCommerceHook, settings) -> list[dict]:
+        """Orders that may have reduced Woo stock without an OfficeGuy document yet (I3): those
+        modified since the orders flow's watermark (every earlier one has a ledger row), and those
+        whose ledger row is still open."""
+        from datetime import UTC, datetime
+
+        from include.order_documents import STOCK_REDUCING_STATUSES
+
+        ledger, store = get_ledger(), hook.base_url
+        mark = ledger.watermark("orders", store)
+        go_live = datetime(settings.go_live.year, settings.go_live.month, settings.go_live.day, tzinfo=UTC)
+        since = max(go_live, mark - settings.window_overlap) if mark else go_live
+        orders = hook.list_orders(modified_after=since, statuses=sorted(STOCK_REDUCING_STATUSES))
+        seen = {o["id"] for o in orders}
+        open_ids = sorted({r.woo_order_id for r in ledger.undocumented_sales(store)} - seen)
+        if open_ids:
+            orders += [o for o in hook.list_orders(include=open_ids) if o.get("status") in STOCK_REDUCING_STATUSES]
+        return orders
 
 
 class WooCommerceStockApplyOperator(BaseOperator):

@@ -260,7 +260,7 @@ def test_two_overlapping_runs_on_postgresql_create_one_document_per_order(airflo
 
     def worker(name: str) -> None:
         try:
-            ctx = DocumentContext(ledger=Ledger(postgres_url), store=store, og=OfficeGuyHook(), woo=WooCommerceHook(),
+            ctx = DocumentContext(ledger=Ledger(postgres_url, migrate=False), store=store, og=OfficeGuyHook(), woo=WooCommerceHook(),
                                   settings=DocumentSettings(), token=name, today=_today())
             barrier.wait()
             create_documents(orders, item_ids, ctx)

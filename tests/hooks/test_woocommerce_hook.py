@@ -190,7 +190,9 @@ def test_orders_are_listed_by_modified_window_in_gmt(woo, woo_conn):
     found = hook.list_orders(modified_after=moment - timedelta(seconds=1), modified_before=moment + timedelta(seconds=1),
                              statuses=["processing", "completed"])
     assert [o["id"] for o in found] == [order["id"]]
-    assert hook.list_orders(modified_after=moment) == []  # strictly after (A3)
+    # bounds are inclusive to the second although WooCommerce compares strictly (A3)
+    assert [o["id"] for o in hook.list_orders(modified_after=moment, modified_before=moment)] == [order["id"]]
+    assert hook.list_orders(modified_after=moment + timedelta(seconds=1)) == []
 
 
 def test_requests_ca_bundle_in_the_environment_does_not_override_the_connection(woo_https, woo_conn, monkeypatch):
