@@ -66,6 +66,7 @@ with DAG(
         return report_order_run(extracted, plan_result, cards_result, documents_result, written_result,
                                 dag_id=ctx["dag"].dag_id, run_id=ctx["run_id"],
                                 run_type=str(getattr(ctx["dag_run"].run_type, "value", ctx["dag_run"].run_type)),
-                                dry_run=bool(ctx["params"]["dry_run"]))
+                                dry_run=bool(ctx["params"]["dry_run"]),
+                                data_interval=(ctx.get("data_interval_start"), ctx.get("data_interval_end")))
 
     report(extract.output, planned, cards.output, documents.output, written.output)

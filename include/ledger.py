@@ -8,7 +8,9 @@ models below mirror them (a test compares the two).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import fcntl
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,9 +29,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     create_engine,
+    event,
     false,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Engine
@@ -145,6 +149,32 @@ OPEN_STATES = ("pending", "failed")  # may be claimed
 DONE_STATES = ("documented", "recorded", "skipped")
 
 
+def _engine_options(url: str) -> dict[str, Any]:
+    # SQLite: wait for a concurrent writer (parallel tasks) instead of failing at once
+    return {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+    cursor.execute("PRAGMA busy_timeout=60000")
+    cursor.close()
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def sqlite_url(path: Path) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path}"
@@ -158,14 +188,21 @@ def normalise_url(url: str) -> str:
 class Ledger:
     def __init__(self, url: str, *, migrate: bool = True) -> None:
         self.url = normalise_url(url)
-        self.engine: Engine = create_engine(self.url, pool_pre_ping=True)
+        self.engine: Engine = create_engine(self.url, pool_pre_ping=True, **_engine_options(self.url))
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
         if migrate:
             self.migrate()
 
     def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to ``revision``. Several tasks may start at once on a new ledger (a
+        backfill's runs), so migrations are serialised: an advisory lock on PostgreSQL, a file lock
+        beside a SQLite file."""
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
+        with _migration_lock(self.engine), self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(7270001)"))
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, revision)
 

@@ -343,6 +343,21 @@ def _line_quantities(order: dict) -> list[dict]:
              "quantity": li.get("quantity") or 0} for li in order.get("line_items") or []]
 
 
+def before_go_live(data_interval: tuple[datetime | None, datetime | None] | None, go_live: date) -> str | None:
+    """The refusal for a run (a backfill) whose whole window lies before the go-live date, else None.
+
+    Airflow creates backfill runs before a DAG's start date, so the DAG refuses them itself: orders
+    from before go-live were documented some other way (often by the official plugin)."""
+    if not data_interval or not data_interval[1]:
+        return None
+    go_live_start = datetime(go_live.year, go_live.month, go_live.day, tzinfo=UTC)
+    if data_interval[1] > go_live_start:
+        return None
+    return (f"Refused: this run covers {data_interval[0]:%Y-%m-%d %H:%M} to {data_interval[1]:%Y-%m-%d %H:%M} UTC, "
+            f"before the go-live date {go_live} (STOCK_SYNC_GO_LIVE). Orders from before go-live are not documented "
+            "by this pipeline; back-fill only ranges after it, or move the go-live date if you really mean it.")
+
+
 def window(data_interval: tuple[datetime, datetime] | None, *, watermark: datetime | None, run_after: datetime,
            go_live: date, overlap: timedelta) -> tuple[datetime, datetime]:
     """The modified-time window a run reads: its data interval (scheduled runs and backfills), else

@@ -8,7 +8,7 @@ from typing import Any
 from airflow.sdk.exceptions import AirflowFailException
 
 from include import config
-from include.orders_sync import plan
+from include.orders_sync import before_go_live, plan
 from include.stock_sync import Stage
 from stock_sync.ledger import get_ledger
 
@@ -31,7 +31,8 @@ def plan_order_documents(extract: dict, *, dag_id: str, run_id: str, params: dic
 
 
 def report_order_run(extract: dict | None, planned: dict | None, cards: dict | None, documents: dict | None,
-                     written: dict | None, *, dag_id: str, run_id: str, run_type: str, dry_run: bool) -> dict:
+                     written: dict | None, *, dag_id: str, run_id: str, run_type: str, dry_run: bool,
+                     data_interval: tuple | None = None) -> dict:
     """Log the run's summary, close its ledger row, move the watermark after a complete scheduled or
     manual window (never for a backfill), and fail the run when a step failed or an order waits."""
     ledger = get_ledger()
@@ -63,7 +64,8 @@ def report_order_run(extract: dict | None, planned: dict | None, cards: dict | N
                                                 ("create item cards", cards), ("create documents", documents),
                                                 ("write back", written)) if step is None), None)
     if failed_step:
-        message = f"The step '{failed_step}' failed; the orders it did not reach are read again next run."
+        message = (before_go_live(data_interval, config.load().go_live) if extract is None else None) or (
+            f"The step '{failed_step}' failed; the orders it did not reach are read again next run.")
         ledger.finish_run(run_pk, status="failed", counts=counts, message=message)
         raise AirflowFailException(message)
     window = (extract or {}).get("window")

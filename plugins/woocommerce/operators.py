@@ -102,9 +102,15 @@ class WooCommerceOrdersExtractOperator(BaseOperator):
         self.woocommerce_conn_id = woocommerce_conn_id
 
     def execute(self, context: Context) -> dict:
-        from include.orders_sync import window
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from include.orders_sync import before_go_live, window
 
         settings = config.load()
+        refusal = before_go_live((context.get("data_interval_start"), context.get("data_interval_end")),
+                                 settings.go_live)
+        if refusal:
+            raise AirflowFailException(refusal)
         hook = WooCommerceHook(self.woocommerce_conn_id)
         hook.get_conn()
         store, ledger = hook.base_url, get_ledger()
