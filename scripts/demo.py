@@ -5,8 +5,11 @@
 2. Reads both sides through the hooks and prints what it found.
 3. Runs the stock DAG once with ``airflow dags test`` (SQLite metadata DB under var/demo) to bring
    the store in line with OfficeGuy.
-4. The seed's story: a purchase order in OfficeGuy raises an item's stock, the stock DAG runs
-   again, and the changed Woo products are printed before and after.
+4. The seed's first direction: a purchase order in OfficeGuy raises an item's stock, the stock DAG
+   runs again, and the changed Woo products are printed before and after.
+5. The second direction: a customer pays for an order in the store (one product has no OfficeGuy
+   card yet); the orders DAG makes it an invoice-receipt in OfficeGuy with its lines, a new card,
+   and the stock deducted there; the stock DAG then finds store and OfficeGuy equal.
 Then it stops what it started. Everything it writes is under ``var/demo/``.
 """
 
@@ -46,6 +49,9 @@ def main() -> None:
 
         print("\n== A purchase order in OfficeGuy, then the stock sync ==")
         purchase_order_story()
+
+        print("\n== A paid order in the store becomes an OfficeGuy document ==")
+        order_story()
 
 
 def read_both_sides() -> None:
@@ -96,6 +102,54 @@ def purchase_order_story() -> None:
         print(f"{a.name[:36]:<36} {a.sku or '-':<12} {_qty(b):>7} {_qty(a):>7}  {b.stock_status} -> {a.stock_status}")
     if not changed:
         raise SystemExit("The purchase order did not reach the store: see var/demo/*.log")
+
+
+def order_story() -> None:
+    from officeguy.hooks import OfficeGuyHook
+    from woocommerce.hooks import WooCommerceHook
+
+    og_hook, woo_hook = OfficeGuyHook(), WooCommerceHook()
+    products = {p.id: p for p in woo_hook.list_stock_items()}
+    items = og_hook.list_income_items()
+    carded = {int(i.external_identifier) for i in items if i.external_identifier.isdigit()} | {
+        p.id for p in products.values() if p.sku and p.sku in {i.sku for i in items}}
+    managed = [p for p in products.values() if p.type == "simple" and p.manage_stock is True and (p.stock_quantity or 0) > 2]
+    known = next(p for p in managed if p.id in carded)
+    unknown = next(p for p in managed if p.id not in carded)
+    order = woo_hook.request("POST", "/orders", json={
+        "set_paid": True, "currency": "ILS", "payment_method": "bacs", "payment_method_title": "העברה בנקאית",
+        "billing": {"first_name": "נועה", "last_name": "לוי", "email": "noa@example.co.il", "city": "חיפה"},
+        "line_items": [{"product_id": known.id, "quantity": 2}, {"product_id": unknown.id, "quantity": 1}],
+        "shipping_lines": [{"method_id": "flat_rate", "method_title": "שליח", "total": "25.00"}],
+    }, what="demo order").json()
+    print(f"Order #{order['number']} paid in the store: 2 × '{known.name}', 1 × '{unknown.name}' "
+          f"(no OfficeGuy card yet), shipping; total {order['total']} {order['currency']}. "
+          f"Store stock: {known.stock_quantity} -> {woo_hook.get_product(known.id).stock_quantity}")
+
+    _airflow("dags", "test", "woocommerce_orders_to_officeguy")
+    order = woo_hook.get_order(order["id"])
+    meta = {m["key"]: m["value"] for m in order["meta_data"]}
+    details = og_hook.get_document(int(meta["OfficeGuyDocumentID"]))
+    print(f"OfficeGuy invoice-receipt #{meta.get('OfficeGuyDocumentNumber')} for order #{order['number']}:")
+    for line in details["Items"]:
+        print(f"   {line['Quantity']:>4g} × {line.get('Description') or line['Item'].get('Name', '')[:40]:<40} "
+              f"{line['UnitPrice']:>9.2f}  (item card {line['Item'].get('ID')})")
+    card = next(i for i in og_hook.list_income_items() if i.external_identifier == str(unknown.id))
+    stock = {s.id: s.stock for s in og_hook.list_stock()}
+    print(f"New OfficeGuy card {card.id} '{card.name}' (ExternalIdentifier {unknown.id}); OfficeGuy stock now "
+          f"{stock[card.id]:g} for it.")
+
+    _run_stock_dag()
+    print(_last_run_line())
+    for product in (known, unknown):
+        print(f"   '{product.name}': store {woo_hook.get_product(product.id).stock_quantity}, "
+              f"OfficeGuy {stock[card.id if product is unknown else _og_id(items, known)]:g}")
+    print(f"OfficeGuy knew no stock for '{unknown.name}' before this sale, so its new card starts at 0 and the store "
+          "now follows it; record the real stock in OfficeGuy (a purchase order) and the next sync brings it back.")
+
+
+def _og_id(items, product) -> int:
+    return next(i.id for i in items if i.external_identifier == str(product.id) or (product.sku and i.sku == product.sku))
 
 
 def _qty(product) -> str:
