@@ -7,7 +7,7 @@ from airflow.sdk import DAG, CronTriggerTimetable, Param, get_current_context, t
 
 from include import config
 from officeguy.operators import OfficeGuyStockExtractOperator
-from stock_sync.tasks import plan_stock_run, report_stock_run
+from stock_sync.tasks import plan_stock_run, report_stock_run, send_stock_alerts
 from woocommerce.operators import WooCommerceStockApplyOperator, WooCommerceStockExtractOperator
 
 SETTINGS = config.load()  # environment variables only: no metadata-database access at parse time
@@ -51,10 +51,16 @@ with DAG(
     # One slot: a backfill or a second trigger never writes beside this run (airflow-notes.md).
     applied = WooCommerceStockApplyOperator(task_id="apply_stock", plan=planned, pool=SETTINGS.write_pool)
 
+    @task
+    def alert_low_stock(plan_result: dict, apply_result: dict, woo_extract: dict) -> dict:
+        return send_stock_alerts(plan_result, apply_result, woo_extract)
+
+    alerts = alert_low_stock(planned, applied.output, woo.output)
+
     @task(trigger_rule="all_done")
-    def report(og_extract, woo_extract, plan_result, apply_result) -> dict:
+    def report(og_extract, woo_extract, plan_result, apply_result, alert_result) -> dict:
         ctx = get_current_context()
         return report_stock_run(og_extract, woo_extract, plan_result, apply_result, dag_id=ctx["dag"].dag_id,
-                                run_id=ctx["run_id"], dry_run=bool(ctx["params"]["dry_run"]))
+                                run_id=ctx["run_id"], dry_run=bool(ctx["params"]["dry_run"]), alerts=alert_result)
 
-    report(og.output, woo.output, planned, applied.output)
+    report(og.output, woo.output, planned, applied.output, alerts)

@@ -22,6 +22,10 @@ safe default; a wrong value fails the DAG import with a message naming the varia
 | ``STOCK_SYNC_ORDER_NOTE`` | ``true``: add an order note in Woo naming the document | ``true`` |
 | ``STOCK_SYNC_MAX_ATTEMPTS`` | tries before an order is parked | ``5`` |
 | ``STOCK_SYNC_WINDOW_OVERLAP_MINUTES`` | how far each order window reaches back before its start | ``5`` |
+| ``STOCK_SYNC_ALERT_RECIPIENTS`` | comma-separated addresses for low/out-of-stock e-mails (empty: none) | ``""`` |
+| ``STOCK_SYNC_SMTP_CONN_ID`` | the Airflow SMTP connection the e-mails go through | ``smtp_default`` |
+| ``STOCK_SYNC_LOW_STOCK_DEFAULT`` | the store-wide low-stock threshold (WooCommerce's default is 2) | ``2`` |
+| ``STOCK_SYNC_REPORTS_DIR`` | where the HTML run reports are kept | ``$STOCK_SYNC_HOME/reports`` |
 """
 
 from __future__ import annotations
@@ -85,6 +89,10 @@ class Settings:
     order_note: bool = True
     max_attempts: int = 5
     window_overlap: timedelta = timedelta(minutes=5)
+    alert_recipients: tuple[str, ...] = ()
+    smtp_conn_id: str = "smtp_default"
+    low_stock_default: int = 2
+    reports_dir: Path | None = None
 
     @property
     def stock_cron(self) -> str | None:
@@ -146,4 +154,9 @@ def load() -> Settings:
         order_note=_bool("STOCK_SYNC_ORDER_NOTE", True),
         max_attempts=max(1, _positive_int("STOCK_SYNC_MAX_ATTEMPTS", 5)),
         window_overlap=timedelta(minutes=_positive_int("STOCK_SYNC_WINDOW_OVERLAP_MINUTES", 5)),
+        alert_recipients=tuple(a.strip() for a in os.environ.get("STOCK_SYNC_ALERT_RECIPIENTS", "").split(",")
+                               if a.strip()),
+        smtp_conn_id=os.environ.get("STOCK_SYNC_SMTP_CONN_ID", "smtp_default"),
+        low_stock_default=_positive_int("STOCK_SYNC_LOW_STOCK_DEFAULT", 2),
+        reports_dir=Path(os.environ["STOCK_SYNC_REPORTS_DIR"]) if os.environ.get("STOCK_SYNC_REPORTS_DIR") else None,
     )

@@ -145,6 +145,18 @@ class Watermark(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class StockAlert(Base):
+    __tablename__ = "stock_alerts"
+
+    store: Mapped[str] = mapped_column(String(500), primary_key=True)
+    woo_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    level: Mapped[str] = mapped_column(String(8))  # ok | low | out
+    quantity: Mapped[int | None] = mapped_column(BigInteger)
+    threshold: Mapped[int | None] = mapped_column(Integer)
+    last_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 OPEN_STATES = ("pending", "failed")  # may be claimed
 DONE_STATES = ("documented", "recorded", "skipped")
 
@@ -459,6 +471,23 @@ class Ledger:
                 current = row.value if row.value.tzinfo else row.value.replace(tzinfo=UTC)
                 if value > current:
                     row.value, row.updated_at = value, _now()
+
+    # ----------------------------------------------------------------- alert state
+    def alert_levels(self, store: str) -> dict[int, str]:
+        with self.session() as s:
+            return {r.woo_id: r.level for r in s.scalars(select(StockAlert).where(StockAlert.store == store))}
+
+    def set_alert_level(self, store: str, woo_id: int, level: str, *, quantity: int | None = None,
+                        threshold: int | None = None, sent: bool = False) -> None:
+        now = _now()
+        with self.session() as s, s.begin():
+            row = s.get(StockAlert, (store, woo_id), with_for_update=True)
+            if row is None:
+                row = StockAlert(store=store, woo_id=woo_id, level=level, updated_at=now)
+                s.add(row)
+            row.level, row.quantity, row.threshold, row.updated_at = level, quantity, threshold, now
+            if sent:
+                row.last_sent_at = now
 
     # ----------------------------------------------------------------- pending stock (I3)
     def undocumented_sales(self, store: str) -> list[OrderDocument]:

@@ -62,8 +62,59 @@ def plan_stock_run(og: dict, woo: dict, *, dag_id: str, run_id: str, params: dic
             **{f"{name}_path": path for name, path in paths.items()}}
 
 
+def send_stock_alerts(plan: dict, applied: dict, woo: dict) -> dict:
+    """One e-mail per product the run moved to or below its low-stock threshold, or to zero
+    (include/alerts.py): WooCommerce itself never mails for stock set through the API (A2)."""
+    from include.alerts import crossings
+
+    settings = config.load()
+    if applied.get("dry_run"):
+        return {"sent": [], "failed": [], "pending": 0}
+    ledger, store = get_ledger(), plan["store"]
+    done = Stage.read(applied["outcome_path"])
+    written = done[(done["outcome"] == "applied") & (done["field"] == "stock_quantity")].to_dict("records")
+    products = Stage.read(woo["path"]).set_index("woo_id")[["parent_id", "low_stock_amount"]]
+    products = {int(k): {"parent_id": v["parent_id"], "low_stock_amount": None if v["low_stock_amount"] is None
+                         or v["low_stock_amount"] != v["low_stock_amount"] else int(v["low_stock_amount"])}
+                for k, v in products.to_dict("index").items()}
+    alerts, levels = crossings(written, products, ledger.alert_levels(store), store_default=settings.low_stock_default)
+    for woo_id, level in levels.items():
+        ledger.set_alert_level(store, woo_id, level)
+    sent, failed = [], []
+    if alerts and not settings.alert_recipients:
+        log.warning("%d products crossed their low-stock line but STOCK_SYNC_ALERT_RECIPIENTS is empty: no e-mail",
+                    len(alerts))
+        for alert in alerts:
+            ledger.set_alert_level(store, alert.woo_id, alert.kind, quantity=alert.quantity, threshold=alert.threshold)
+        return {"sent": [], "failed": [], "pending": 0, "unsent": [a.as_dict() for a in alerts]}
+    if alerts:
+        from airflow.providers.smtp.hooks.smtp import SmtpHook
+
+        try:
+            with SmtpHook(smtp_conn_id=settings.smtp_conn_id) as smtp:
+                for alert in alerts:
+                    try:
+                        smtp.send_email_smtp(to=list(settings.alert_recipients), subject=alert.subject(),
+                                             html_content=alert.html())
+                    except Exception as exc:  # one bad send never stops the others
+                        failed.append({**alert.as_dict(), "error": str(exc)})
+                        continue
+                    ledger.set_alert_level(store, alert.woo_id, alert.kind, quantity=alert.quantity,
+                                           threshold=alert.threshold, sent=True)
+                    sent.append(alert.as_dict())
+        except Exception as exc:  # the SMTP server is unreachable: every alert waits for the next run
+            failed += [{**a.as_dict(), "error": str(exc)} for a in alerts if a.as_dict() not in sent]
+    for item in failed:
+        log.error("Stock alert for %s (SKU %s) not sent: %s. The next run tries again; check the SMTP connection "
+                  "%r.", item["name"], item["sku"] or "-", item["error"], settings.smtp_conn_id)
+    for item in sent:
+        log.info("Stock alert sent: %s (SKU %s) %s, quantity %s, threshold %s", item["name"], item["sku"] or "-",
+                 item["kind"], item["quantity"], item["threshold"])
+    return {"sent": sent, "failed": failed, "pending": len(failed)}
+
+
 def report_stock_run(og: dict | None, woo: dict | None, plan: dict | None, applied: dict | None, *,
-                     dag_id: str, run_id: str, dry_run: bool) -> dict:
+                     dag_id: str, run_id: str, dry_run: bool, alerts: dict | None = None) -> dict:
     """Log the run's summary and close its ledger row. Runs whatever happened upstream; fails the
     run when a step failed or a product could not be written, so that a red run means "look"."""
     ledger = get_ledger()
