@@ -14,6 +14,9 @@ $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	# the build leaves a .egg-info here; with the repository root on sys.path (pytest, PYTHONPATH)
+	# Airflow would then see the provider and the plugin entry points twice
+	rm -rf *.egg-info
 	touch $(STAMP)
 
 demo: $(STAMP)

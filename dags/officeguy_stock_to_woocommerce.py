@@ -7,7 +7,8 @@ from airflow.sdk import DAG, CronTriggerTimetable, Param, get_current_context, t
 
 from include import config
 from officeguy.operators import OfficeGuyStockExtractOperator
-from stock_sync.tasks import plan_stock_run, report_stock_run, send_stock_alerts
+from stock_sync.run_report import RunReportOperator
+from stock_sync.tasks import plan_stock_run, send_stock_alerts, stock_report_task
 from woocommerce.operators import WooCommerceStockApplyOperator, WooCommerceStockExtractOperator
 
 SETTINGS = config.load()  # environment variables only: no metadata-database access at parse time
@@ -57,10 +58,8 @@ with DAG(
 
     alerts = alert_low_stock(planned, applied.output, woo.output)
 
-    @task(trigger_rule="all_done")
-    def report(og_extract, woo_extract, plan_result, apply_result, alert_result) -> dict:
-        ctx = get_current_context()
-        return report_stock_run(og_extract, woo_extract, plan_result, apply_result, dag_id=ctx["dag"].dag_id,
-                                run_id=ctx["run_id"], dry_run=bool(ctx["params"]["dry_run"]), alerts=alert_result)
-
-    report(og.output, woo.output, planned, applied.output, alerts)
+    # Runs whatever happened upstream: the HTML report (linked in the UI) and the ledger row.
+    RunReportOperator(
+        task_id="report", python_callable=stock_report_task, trigger_rule="all_done",
+        op_kwargs={"og": og.output, "woo": woo.output, "plan": planned, "applied": applied.output, "alerts": alerts},
+    )

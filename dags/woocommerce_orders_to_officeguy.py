@@ -14,7 +14,8 @@ from airflow.sdk import DAG, CronTriggerTimetable, Param, get_current_context, t
 
 from include import config
 from officeguy.operators import OfficeGuyDocumentsOperator, OfficeGuyItemCardsOperator
-from stock_sync.order_tasks import plan_order_documents, report_order_run
+from stock_sync.order_tasks import orders_report_task, plan_order_documents
+from stock_sync.run_report import RunReportOperator
 from woocommerce.operators import WooCommerceOrdersExtractOperator, WooCommerceOrderWriteBackOperator
 
 SETTINGS = config.load()  # environment variables only: no metadata-database access at parse time
@@ -60,13 +61,9 @@ with DAG(
     planned >> cards
     documents >> written
 
-    @task(trigger_rule="all_done")
-    def report(extracted, plan_result, cards_result, documents_result, written_result) -> dict:
-        ctx = get_current_context()
-        return report_order_run(extracted, plan_result, cards_result, documents_result, written_result,
-                                dag_id=ctx["dag"].dag_id, run_id=ctx["run_id"],
-                                run_type=str(getattr(ctx["dag_run"].run_type, "value", ctx["dag_run"].run_type)),
-                                dry_run=bool(ctx["params"]["dry_run"]),
-                                data_interval=(ctx.get("data_interval_start"), ctx.get("data_interval_end")))
-
-    report(extract.output, planned, cards.output, documents.output, written.output)
+    # Runs whatever happened upstream: the HTML report (linked in the UI), the ledger row, the watermark.
+    RunReportOperator(
+        task_id="report", python_callable=orders_report_task, trigger_rule="all_done",
+        op_kwargs={"extract": extract.output, "planned": planned, "cards": cards.output,
+                   "documents": documents.output, "written": written.output},
+    )

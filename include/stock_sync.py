@@ -158,27 +158,3 @@ def apply_changes(changes: pd.DataFrame, writer: StockWriter, *, dry_run: bool) 
             else:
                 result.rows.append({**row, "outcome": "applied", "error": ""})
     return result
-
-
-# ----------------------------------------------------------------------------- report
-def summary_text(summary: dict[str, Any], changes: pd.DataFrame, *, first: int = 15) -> str:
-    """The readable summary the report task logs."""
-    lines = [
-        f"OfficeGuy items: {summary.get('og_items', 0)}   Woo products and variations: {summary.get('woo_products', 0)}",
-        f"matched {summary.get('matched', 0)}, changed {summary.get('changed', 0)}, "
-        f"unchanged {summary.get('unchanged', 0)}, unmatched OfficeGuy items {summary.get('unmatched_og', 0)}, "
-        f"unmatched Woo products {summary.get('unmatched_woo', 0)}, skipped {summary.get('skipped', 0)}",
-    ]
-    for title, key in (("unmatched OfficeGuy items by reason", "unmatched_og_by_reason"),
-                       ("skipped by reason", "skipped_by_reason")):
-        if summary.get(key):
-            lines.append(f"{title}: " + "; ".join(f"{reason}: {n}" for reason, n in summary[key].items()))
-    if summary.get("applied") is not None:
-        lines.append(f"written {summary.get('applied', 0)}, failed {summary.get('failed', 0)}"
-                     + (" (dry run: nothing written)" if summary.get("dry_run") else ""))
-    if len(changes):
-        lines.append(f"first {min(first, len(changes))} of {len(changes)} changes:")
-        for r in changes.head(first).to_dict("records"):
-            lines.append(f"  {r['name'][:40]:<40} SKU {r['sku'] or '-':<14} {r['field']}: {r['old']} -> {r['new']}"
-                         + (f"  [{r['outcome']}{': ' + r['error'] if r.get('error') else ''}]" if 'outcome' in r else ""))
-    return "\n".join(lines)

@@ -48,35 +48,46 @@ def report_order_run(extract: dict | None, planned: dict | None, cards: dict | N
         "api_calls": sum((step or {}).get("api_calls", 0) for step in (extract, cards, documents, written)),
         "window": (extract or {}).get("window"),
     }
-    lines = [f"Orders run {run_id}: {counts['orders']} orders read, {counts['created']} documents created, "
-             f"{counts['found']} found already in OfficeGuy, {counts['cards']} item cards created, "
-             f"{counts['parked']} parked, {counts['failed']} to retry, {counts['skipped']} skipped; "
-             f"{counts['api_calls']} API calls"]
-    for doc in docs.get("created", []):
-        lines.append(f"  order #{doc['number']}: OfficeGuy document #{doc['document_number']} ({doc['doc_key']})")
-    for item in docs.get("parked", []):
-        lines.append(f"  order {item['order']} PARKED: {item['reason']}")
-    for item in docs.get("failed", []) + (cards or {}).get("failed", []) + (written or {}).get("failed", []):
-        lines.append(f"  {item.get('order', item.get('woo_id'))}: {item['error']}")
-    log.info("\n".join(lines))
-
     failed_step = next((name for name, step in (("extract orders", extract), ("plan documents", planned),
                                                 ("create item cards", cards), ("create documents", documents),
                                                 ("write back", written)) if step is None), None)
+    window = (extract or {}).get("window")
     if failed_step:
+        status = "failed"
         message = (before_go_live(data_interval, config.load().go_live) if extract is None else None) or (
             f"The step '{failed_step}' failed; the orders it did not reach are read again next run.")
-        ledger.finish_run(run_pk, status="failed", counts=counts, message=message)
-        raise AirflowFailException(message)
-    window = (extract or {}).get("window")
-    if window and not dry_run and run_type in ("scheduled", "manual") and not counts["failed"]:
-        from datetime import datetime
+    elif counts["failed"] or counts["parked"]:
+        status = "failed"
+        message = (f"{counts['parked']} orders parked and {counts['failed']} waiting for a retry: see the report; "
+                   "parked orders need a person (fix the order in WooCommerce and it is retried).")
+    else:
+        status, message = ("dry_run" if dry_run else "succeeded"), ""
+        if window and not dry_run and run_type in ("scheduled", "manual"):
+            from datetime import datetime
 
-        ledger.move_watermark(FLOW, store, datetime.fromisoformat(window[1]))
-    if counts["failed"] or counts["parked"]:
-        message = (f"{counts['parked']} orders parked and {counts['failed']} waiting for a retry: see the report "
-                   "above; parked orders need a person (fix the order in WooCommerce and it is retried).")
-        ledger.finish_run(run_pk, status="failed", counts=counts, message=message)
+            ledger.move_watermark(FLOW, store, datetime.fromisoformat(window[1]))
+    ledger.finish_run(run_pk, status=status, counts=counts, message=message)
+
+    from stock_sync.run_report import history, timing, write_run_report
+
+    write_run_report(FLOW, {
+        "dag_id": dag_id, "run_id": run_id, "status": status, "dry_run": dry_run, "message": message,
+        **timing(ledger, run_pk), "window": window, "counts": counts,
+        "created": docs.get("created", []), "found": docs.get("found", []), "parked": docs.get("parked", []),
+        "failed": docs.get("failed", []) + (cards or {}).get("failed", []) + (written or {}).get("failed", []),
+        "cards": (cards or {}).get("cards", []), "skipped": (planned or {}).get("skipped", []),
+        "history": history(ledger, FLOW, ("created", "parked", "failed")),
+    })
+    if status == "failed":
         raise AirflowFailException(message)
-    ledger.finish_run(run_pk, status="dry_run" if dry_run else "succeeded", counts=counts)
     return counts
+
+
+def orders_report_task(extract: dict | None, planned: dict | None, cards: dict | None, documents: dict | None,
+                       written: dict | None, **context) -> dict:
+    """The report task's callable (RunReportOperator passes the Airflow context)."""
+    run_type = context["dag_run"].run_type
+    return report_order_run(extract, planned, cards, documents, written, dag_id=context["dag"].dag_id,
+                            run_id=context["run_id"], run_type=str(getattr(run_type, "value", run_type)),
+                            dry_run=bool(context["params"].get("dry_run")),
+                            data_interval=(context.get("data_interval_start"), context.get("data_interval_end")))

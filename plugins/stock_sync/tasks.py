@@ -9,7 +9,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from include import config
 from include.stock_plan import PlanOptions, plan_stock
-from include.stock_sync import Stage, summary_text
+from include.stock_sync import Stage
 from stock_sync.ledger import get_ledger
 
 log = logging.getLogger(__name__)
@@ -115,36 +115,64 @@ def send_stock_alerts(plan: dict, applied: dict, woo: dict) -> dict:
 
 def report_stock_run(og: dict | None, woo: dict | None, plan: dict | None, applied: dict | None, *,
                      dag_id: str, run_id: str, dry_run: bool, alerts: dict | None = None) -> dict:
-    """Log the run's summary and close its ledger row. Runs whatever happened upstream; fails the
-    run when a step failed or a product could not be written, so that a red run means "look"."""
+    """Write the run's report (HTML, and a summary in the log) and close its ledger row. Runs
+    whatever happened upstream; fails the run when a step failed or a product could not be
+    written, so that a red run means "look"."""
+    from stock_sync.run_report import history, timing, write_run_report
+
     ledger = get_ledger()
     store = (woo or {}).get("store", "")
     run_pk = plan["run_pk"] if plan else ledger.start_run(flow=FLOW, dag_id=dag_id, run_id=run_id, store=store,
                                                           dry_run=dry_run)
     summary = dict(plan["summary"]) if plan else {}
-    api_calls = sum((step or {}).get("api_calls", 0) for step in (og, woo, applied))
-    summary["api_calls"] = api_calls
+    summary["api_calls"] = sum((step or {}).get("api_calls", 0) for step in (og, woo, applied))
+    summary["drift"] = summary.get("changed", 0)  # matched products that differed from OfficeGuy before the run
     if applied:
         summary.update(applied=applied["applied"], failed=applied["failed"], dry_run=applied["dry_run"])
         changes = Stage.read(applied["outcome_path"])
     else:
         changes = Stage.read(plan["changes_path"]) if plan else None
-    if changes is not None:
-        log.info("Stock sync %s\n%s", run_id, summary_text(summary, changes))
+    summary["alerts_sent"] = len((alerts or {}).get("sent", []))
+    summary["alerts_failed"] = len((alerts or {}).get("failed", []))
 
     existing = ledger.get_run(run_pk)
-    if existing is not None and existing.status == "blocked":
-        raise AirflowFailException(existing.message)
     failed_step = next((name for name, step in (("extract OfficeGuy stock", og), ("extract WooCommerce products", woo),
                                                 ("plan", plan), ("apply", applied)) if step is None), None)
-    if failed_step:
-        message = f"The step '{failed_step}' failed; nothing after it ran. Its task log says why."
-        ledger.finish_run(run_pk, status="failed", counts=summary, message=message)
-        raise AirflowFailException(message)
-    if applied["failed"]:
+    if existing is not None and existing.status == "blocked":
+        status, message = "blocked", existing.message
+    elif failed_step:
+        status, message = "failed", f"The step '{failed_step}' failed; nothing after it ran. Its task log says why."
+    elif applied["failed"]:
+        status = "failed"
         message = (f"{applied['failed']} of {applied['failed'] + applied['applied']} changes were not written "
                    "(see the apply task's log); the others were. The next run retries them.")
-        ledger.finish_run(run_pk, status="failed", counts=summary, message=message)
+    else:
+        status, message = ("dry_run" if applied["dry_run"] else "succeeded"), ""
+    ledger.finish_run(run_pk, status=status, counts=summary, message=message)
+
+    def rows(name: str) -> list[dict]:
+        path = (plan or {}).get(f"{name}_path")
+        return _records(Stage.read(path)) if path else []
+
+    write_run_report(FLOW, {
+        "dag_id": dag_id, "run_id": run_id, "status": status, "dry_run": dry_run, "message": message,
+        **timing(ledger, run_pk), "counts": summary,
+        "changes": _records(changes) if changes is not None else [],
+        "skipped": rows("skipped"), "unmatched_og": rows("unmatched_og"), "unmatched_woo": rows("unmatched_woo"),
+        "alerts": (alerts or {}).get("sent", []) + (alerts or {}).get("failed", []),
+        "history": history(ledger, FLOW, ("changed", "skipped", "drift")),
+    })
+    if status in ("blocked", "failed"):
         raise AirflowFailException(message)
-    ledger.finish_run(run_pk, status="dry_run" if applied["dry_run"] else "succeeded", counts=summary)
     return {"run_pk": run_pk, **{k: summary.get(k) for k in ("changed", "applied", "failed", "api_calls")}}
+
+
+def _records(frame) -> list[dict]:
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def stock_report_task(og: dict | None, woo: dict | None, plan: dict | None, applied: dict | None,
+                      alerts: dict | None, **context) -> dict:
+    """The report task's callable (RunReportOperator passes the Airflow context)."""
+    return report_stock_run(og, woo, plan, applied, dag_id=context["dag"].dag_id, run_id=context["run_id"],
+                            dry_run=bool(context["params"].get("dry_run")), alerts=alerts)

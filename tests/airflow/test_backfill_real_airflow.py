@@ -122,7 +122,7 @@ def airflow_stack(tmp_path, postgres_url, missed_orders):
     try:
         _wait(lambda: _scalar(engine, "SELECT count(*) FROM dag WHERE dag_id = :d", d=DAG_ID) == 1, 180,
               "the dag-processor never parsed the orders DAG", logs)
-        yield cli, engine, woo, og, orders, yesterday, logs
+        yield cli, engine, woo, og, orders, yesterday, logs, port
     finally:
         for proc, _out in procs:
             proc.terminate()
@@ -161,7 +161,7 @@ def _backfill_done(engine) -> bool:
 
 
 def test_a_backfill_recovers_missed_orders_once(airflow_stack):
-    cli, engine, woo, og, orders, yesterday, logs = airflow_stack
+    cli, engine, woo, og, orders, yesterday, logs, port = airflow_stack
     from officeguy.hooks import OfficeGuyHook
 
     fmt = "%Y-%m-%dT%H:%M:%S+00:00"
@@ -187,6 +187,20 @@ def test_a_backfill_recovers_missed_orders_once(airflow_stack):
     refs = sorted(d.external_reference for d in docs)
     assert len(refs) == 3 == len(set(refs))
     assert {int(r.rsplit(":", 1)[1]) for r in refs} == {o["id"] for o in orders}
+
+    # each run's report opens from the report task's "Run report" link, served by the api-server
+    import requests
+
+    api = f"http://127.0.0.1:{port}"
+    run_id = _scalar(engine, "SELECT run_id FROM dag_run WHERE dag_id = :d AND run_type = 'backfill' "
+                     "ORDER BY logical_date LIMIT 1", d=DAG_ID)
+    links = requests.get(f"{api}/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/report/links", timeout=30)
+    assert links.status_code == 200, links.text
+    url = (links.json().get("extra_links") or links.json()).get("Run report")
+    assert url, links.text
+    page = requests.get(url if url.startswith("http") else api + url, timeout=30)
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert run_id in page.text and "Documents created" in page.text
 
     # the same range again, reprocessing completed runs: still one document per order
     cli("backfill", "create", "--dag-id", DAG_ID, "--from-date", start, "--to-date", end,

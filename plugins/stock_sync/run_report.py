@@ -1,0 +1,49 @@
+"""Writing a run's HTML report (include/reports.py) and the report tasks' operator with its UI link."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from airflow.providers.standard.operators.python import PythonOperator
+
+from include import config
+from include.reports import render_orders_report, render_stock_report, text_summary, write_report
+from stock_sync.reports_plugin import RunReportLink
+
+log = logging.getLogger(__name__)
+
+
+class RunReportOperator(PythonOperator):
+    """A report task: runs whatever happened upstream and links its HTML page in the Airflow UI."""
+
+    operator_extra_links = (RunReportLink(),)
+
+
+def reports_folder() -> Path:
+    settings = config.load()
+    return settings.reports_dir or settings.home / "reports"
+
+
+def write_run_report(flow: str, data: dict[str, Any]) -> Path:
+    """Render and keep the page; the task log gets the short text version."""
+    render = render_stock_report if flow == "stock" else render_orders_report
+    path = write_report(reports_folder(), data["dag_id"], data["run_id"], render(data))
+    log.info("%s\nReport: %s", text_summary(data), path)
+    return path
+
+
+def history(ledger, flow: str, keys: tuple[str, ...], limit: int = 30) -> list[dict]:
+    """The last runs' counts for the report's trend chart, oldest first."""
+    runs = ledger.runs(flow=flow, limit=limit)
+    return [{"run_id": r.run_id, "started_at": r.started_at, **{k: (r.counts or {}).get(k, 0) for k in keys}}
+            for r in reversed(runs)]
+
+
+def timing(ledger, run_pk: int) -> dict[str, Any]:
+    run = ledger.get_run(run_pk)
+    started = run.started_at if run.started_at.tzinfo else run.started_at.replace(tzinfo=UTC)
+    now = datetime.now(UTC)
+    return {"started_at": started, "finished_at": now, "duration_s": (now - started).total_seconds()}
