@@ -169,16 +169,7 @@ def write_results(rows: list[dict]) -> None:
     for r in rows:
         kinds = {**{f"Woo {k}": v for k, v in r["woo_calls"].items()}, **{f"OG {k}": v for k, v in r["og_calls"].items()}}
         lines.append(f"- {r['n']:,} products: " + ", ".join(f"{k} × {v}" for k, v in sorted(kinds.items())))
-    section = "\n".join(lines) + "\n"
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\n"
-    start = text.find("## Stock sync")
-    if start >= 0:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
-    else:
-        text = text.rstrip() + "\n\n" + section
-    RESULTS.write_text(text)
-    print(section)
+    _replace_section("## Stock sync", "\n".join(lines) + "\n")
 
 
 def bench_orders(n: int, rate_limit: int) -> dict:
@@ -271,8 +262,13 @@ def write_orders_results(r: dict) -> None:
         + ", ".join(f"{k} × {v}" for k, v in sorted(r["og_calls"].items())) + " |",
         "",
     ])
+    _replace_section("## Orders to documents", section)
+
+
+def _replace_section(heading: str, section: str) -> None:
+    """Rewrite the section under ``heading`` in RESULTS.md (the command that measured owns it)."""
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\n"
-    start = text.find("## Orders to documents")
+    start = text.find(heading)
     if start >= 0:
         end = text.find("\n## ", start + 1)
         text = text[:start] + section + (text[end + 1:] if end >= 0 else "")

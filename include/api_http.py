@@ -67,6 +67,14 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     return _QUERY_SECRET_RE.sub(r"\1***", text)
 
 
+def base_url(host: str | None, schema: str | None, port: int | None, default: str = "") -> str:
+    """A connection's base URL: the host field may hold a whole URL or just a host name."""
+    url = (host or default).strip().rstrip("/")
+    if url and "://" not in url:
+        url = f"{schema or 'https'}://{url}" + (f":{port}" if port else "")
+    return url
+
+
 def parse_retry_after(value: str | None) -> float | None:
     if not value:
         return None

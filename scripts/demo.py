@@ -53,6 +53,9 @@ def main() -> None:
         print("\n== A paid order in the store becomes an OfficeGuy document ==")
         order_story()
 
+        reports = sorted((VAR / "stock_sync" / "reports").rglob("*.html"))
+        print(f"\nRun reports ({len(reports)} pages, one per DAG run): {VAR / 'stock_sync' / 'reports'}")
+
 
 def read_both_sides() -> None:
     from officeguy.hooks import OfficeGuyHook

@@ -32,6 +32,7 @@ from include.api_http import (
     BusinessError,
     Pacer,
     TransientError,
+    base_url,
     classify_transport_error,
     redact,
     with_retries,
@@ -108,11 +109,7 @@ class OfficeGuyHook(BaseHook):
             return self._session
         conn = self.get_connection(self.officeguy_conn_id)
         extra = conn.extra_dejson
-        host = (conn.host or DEFAULT_BASE_URL).strip().rstrip("/")
-        if "://" not in host:
-            host = f"{conn.schema or 'https'}://{host}"
-            if conn.port:
-                host = f"{host}:{conn.port}"
+        host = base_url(conn.host, conn.schema, conn.port, default=DEFAULT_BASE_URL)
         try:
             company_id = int(str(conn.login or "").strip())
         except ValueError:

@@ -37,6 +37,7 @@ from include.api_http import (
     Backoff,
     BusinessError,
     TransientError,
+    base_url,
     classify_transport_error,
     parse_retry_after,
     redact,
@@ -153,13 +154,9 @@ class WooCommerceHook(BaseHook):
             return self._session
         conn = self.get_connection(self.woocommerce_conn_id)
         extra = conn.extra_dejson
-        host = (conn.host or "").strip().rstrip("/")
+        host = base_url(conn.host, conn.schema, conn.port)
         if not host:
             raise BusinessError(f"Connection {self.woocommerce_conn_id!r} has no Store URL (host).", system=SYSTEM)
-        if "://" not in host:
-            host = f"{conn.schema or 'https'}://{host}"
-            if conn.port:
-                host = f"{host}:{conn.port}"
         self.base_url = host
         self._secrets = [conn.login or "", conn.password or ""]
         https = urlsplit(host).scheme == "https"
