@@ -276,3 +276,52 @@ def test_two_overlapping_runs_on_postgresql_create_one_document_per_order(airflo
     docs = _by_reference(_documents())
     assert sorted(len(docs.get(r.external_reference, [])) for r in ledger.documents(store)) == [1] * len(orders)
     assert {r.state for r in ledger.documents(store)} == {"documented"}
+
+
+def test_more_orders_than_one_page_modified_in_the_same_second_are_each_documented_once(airflow_db, stores):
+    woo, og = stores
+    woo_hook = WooCommerceHook()
+    with_ext, *_ = _catalogue_picks(woo_hook, OfficeGuyHook())
+    made = woo_hook.batch("/orders", create=[
+        {"set_paid": True, "line_items": [{"product_id": with_ext.id, "quantity": 1}]} for _ in range(230)]).created
+    assert len({o["date_modified_gmt"] for o in made}) < len(made)  # many share a second
+    woo.reset_stats()
+
+    assert state(run_dag(ORDERS)) == "success"
+
+    assert woo.stats()["GET /orders"] >= 3  # 100 + 100 + 30: every page
+    docs = _by_reference(_documents())
+    assert sorted(int(ref.rsplit(":", 1)[1]) for ref in docs) == sorted(o["id"] for o in made)
+    assert all(len(v) == 1 for v in docs.values())
+
+
+def test_a_status_change_is_read_again_in_a_later_window(airflow_db, stores):
+    woo, og = stores
+    woo_hook = WooCommerceHook()
+    with_ext, *_ = _catalogue_picks(woo_hook, OfficeGuyHook())
+    order = woo_hook.request("POST", "/orders", json={"line_items": [{"product_id": with_ext.id, "quantity": 1}]}).json()
+    assert order["status"] == "pending"
+    assert state(run_dag(ORDERS)) == "success"
+    assert not any(ref.endswith(f":{order['id']}") for ref in _by_reference(_documents()))
+
+    woo_hook.update_order(order["id"], {"status": "processing"})  # the customer paid later
+    assert state(run_dag(ORDERS)) == "success"
+
+    assert [ref for ref in _by_reference(_documents()) if ref.endswith(f":{order['id']}")]
+
+
+def test_an_order_of_200_lines_and_one_for_a_deleted_product_are_documented(airflow_db, stores):
+    woo, og = stores
+    woo_hook, og_hook = WooCommerceHook(), OfficeGuyHook()
+    simple = [p for p in woo_hook.list_stock_items() if p.type == "simple"][:200]
+    big = _paid_order(woo_hook, [{"product_id": p.id, "quantity": 1} for p in simple])
+    doomed = next(p for p in simple if p.manage_stock is True)
+    small = _paid_order(woo_hook, [{"product_id": doomed.id, "quantity": 1}])
+    woo_hook.request("DELETE", f"/products/{doomed.id}", params={"force": "true"})
+
+    assert state(run_dag(ORDERS)) == "success"
+
+    docs = _by_reference(_documents())
+    big_doc = docs[next(r for r in docs if r.endswith(f":{big['id']}"))][0]
+    assert sum(1 for line in og_hook.get_document(big_doc.document_id)["Items"] if line["Item"].get("ID")) >= 200
+    assert any(r.endswith(f":{small['id']}") for r in docs)
