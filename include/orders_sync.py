@@ -26,7 +26,6 @@ from typing import Any, Protocol
 from include.api_http import AmbiguousWriteError, ApiError, BusinessError
 from include.ledger import Ledger
 from include.order_documents import (
-    STOCK_REDUCING_STATUSES,
     DocumentRequest,
     DocumentSettings,
     Parked,
@@ -370,6 +369,3 @@ def window(data_interval: tuple[datetime, datetime] | None, *, watermark: dateti
         start, end = (watermark or go_live_start), run_after
     return max(go_live_start, start - overlap), end
 
-
-__all__ = ["STOCK_REDUCING_STATUSES", "DocumentContext", "StepReport", "create_documents", "ensure_cards",
-           "plan", "window", "write_back"]

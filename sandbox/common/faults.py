@@ -28,7 +28,6 @@ import asyncio
 import json
 import re
 import threading
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -181,6 +180,3 @@ class FaultMiddleware:
         await send(start)
         await send({"type": "http.response.body", "body": body})
 
-
-def now() -> float:
-    return time.time()
