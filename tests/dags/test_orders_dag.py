@@ -325,3 +325,39 @@ def test_an_order_of_200_lines_and_one_for_a_deleted_product_are_documented(airf
     big_doc = docs[next(r for r in docs if r.endswith(f":{big['id']}"))][0]
     assert sum(1 for line in og_hook.get_document(big_doc.document_id)["Items"] if line["Item"].get("ID")) >= 200
     assert any(r.endswith(f":{small['id']}") for r in docs)
+
+
+def test_an_order_the_official_plugin_documented_is_recorded_not_documented_again(airflow_db, stores):
+    from stock_sync.ledger import get_ledger
+
+    woo, og = stores
+    woo_hook = WooCommerceHook()
+    with_ext, *_ = _catalogue_picks(woo_hook, OfficeGuyHook())
+    order = _paid_order(woo_hook, [{"product_id": with_ext.id, "quantity": 1}],
+                        meta_data=[{"key": "OfficeGuyDocumentID", "value": "777001"}])
+
+    assert state(run_dag(ORDERS)) == "success"
+
+    assert not any(ref.endswith(f":{order['id']}") for ref in _by_reference(_documents()))
+    woo_hook.get_conn()
+    row = get_ledger().documents(woo_hook.base_url, order_ids=[order["id"]])[0]
+    assert (row.state, row.og_document_id) == ("recorded", 777001)
+
+
+def test_an_order_cancelled_after_its_document_gets_one_credit_that_returns_the_stock(airflow_db, stores):
+    woo, og = stores
+    woo_hook, og_hook = WooCommerceHook(), OfficeGuyHook()
+    with_ext, _, _, by_ext, _ = _catalogue_picks(woo_hook, og_hook)
+    item_id = by_ext[with_ext.id].id
+    before = {s.id: s.stock for s in og_hook.list_stock()}[item_id]
+    order = _paid_order(woo_hook, [{"product_id": with_ext.id, "quantity": 2}])
+    assert state(run_dag(ORDERS)) == "success"
+    assert {s.id: s.stock for s in og_hook.list_stock()}[item_id] == before - 2
+
+    woo_hook.update_order(order["id"], {"status": "cancelled"})  # Woo restores its own stock (A5)
+    assert state(run_dag(ORDERS)) == "success"
+    assert state(run_dag(ORDERS)) == "success"
+
+    credits = [d for d in _documents(types=(6,)) if d.external_reference.endswith(f":{order['id']}:cancel")]
+    assert len(credits) == 1
+    assert {s.id: s.stock for s in og_hook.list_stock()}[item_id] == before
