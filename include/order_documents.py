@@ -918,13 +918,8 @@ def _refund_lines(refund: Mapping[str, Any], order_lines: Mapping[int, Mapping[s
                 lines.append(_Line(f"{settings.refund_label}: {name}", 1, _cents(gross), adjustment))
             continue
         source = original if original is not None else line
-        if not _as_int(source.get("product_id")):
-            problems.append(f"{what} has no product in WooCommerce (product_id 0); credit it by hand")
-            continue
-        woo_id = _woo_id(source)
-        og_id = og_item_ids.get(woo_id)
-        if not og_id:
-            problems.append(f"{what} (Woo id {woo_id}) has no OfficeGuy item; create or map its card first")
+        og_id = _credited_item(source, what, og_item_ids, problems)
+        if og_id is None:
             continue
         if restock is None:
             known = _restocked_quantity(original)
@@ -986,13 +981,8 @@ def _cancel_lines(order: Mapping[str, Any], og_item_ids: Mapping[int, int], sett
         remaining = quantity - refunded_qty.get(_as_int(line.get("id")), 0)
         if remaining <= 0:
             continue
-        if not _as_int(line.get("product_id")):
-            problems.append(f"line '{name}' has no product in WooCommerce (product_id 0); credit it by hand")
-            continue
-        woo_id = _woo_id(line)
-        og_id = og_item_ids.get(woo_id)
-        if not og_id:
-            problems.append(f"line '{name}' (Woo id {woo_id}) has no OfficeGuy item; create or map its card first")
+        og_id = _credited_item(line, f"line '{name}'", og_item_ids, problems)
+        if og_id is None:
             continue
         lines.append(_Line(_line_description(line), remaining, _cents(gross / quantity), {"ID": int(og_id)}))
     for kind, label, item_id, title_key in (("shipping_lines", settings.shipping_label, settings.shipping_item_id,
@@ -1010,6 +1000,20 @@ def _cancel_lines(order: Mapping[str, Any], og_item_ids: Mapping[int, int], sett
 
 
 # --- Pending quantities (I3) ---------------------------------------------------------------------
+
+
+def _credited_item(line: Mapping[str, Any], what: str, og_item_ids: Mapping[int, int],
+                   problems: list[str]) -> int | None:
+    """The OfficeGuy item a credited line goes back on, or None with the problem noted."""
+    if not _as_int(line.get("product_id")):
+        problems.append(f"{what} has no product in WooCommerce (product_id 0); credit it by hand")
+        return None
+    woo_id = _woo_id(line)
+    og_id = og_item_ids.get(woo_id)
+    if not og_id:
+        problems.append(f"{what} (Woo id {woo_id}) has no OfficeGuy item; create or map its card first")
+        return None
+    return og_id
 
 
 def pending_quantities(orders: Iterable[Mapping[str, Any]], documented_order_ids: set[int],

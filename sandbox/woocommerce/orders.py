@@ -555,14 +555,7 @@ def list_orders(ctx: Ctx, conn: Connection, args: dict[str, Any]) -> tuple[list[
         where.append(c.status.in_(statuses))
     else:
         where.append(c.status.notin_(["trash", "auto-draft", "checkout-draft"]))
-    if args.get("include"):
-        where.append(c.id.in_(args["include"]))
-    if args.get("exclude"):
-        where.append(c.id.notin_(args["exclude"]))
-    if args.get("parent"):
-        where.append(c.parent_id.in_(args["parent"]))
-    if args.get("parent_exclude"):
-        where.append(c.parent_id.notin_(args["parent_exclude"]))
+    where += P.id_filters(c, args)
     if args.get("customer") is not None:
         where.append(c.customer_id == args["customer"])
     if args.get("search"):

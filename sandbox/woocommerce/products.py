@@ -807,6 +807,16 @@ VARIATION_LIST_SCHEMA = {
 }
 
 
+def id_filters(c, args: dict[str, Any]) -> list:
+    """The collection filters products and orders share (A3): include, exclude, parent, parent_exclude."""
+    where = []
+    for key, column, negate in (("include", c.id, False), ("exclude", c.id, True),
+                                ("parent", c.parent_id, False), ("parent_exclude", c.parent_id, True)):
+        if args.get(key):
+            where.append(column.notin_(args[key]) if negate else column.in_(args[key]))
+    return where
+
+
 def list_products(ctx: Ctx, conn: Connection, args: dict[str, Any], parent_id: int | None = None) -> tuple[list[dict], int]:
     """One page of products (or of one parent's variations) and the total count."""
     c = products.c
@@ -820,14 +830,7 @@ def list_products(ctx: Ctx, conn: Connection, args: dict[str, Any], parent_id: i
         where.append(c.type != "variation")
     status = args.get("status") or "any"
     where.append(c.status.notin_(["trash", "auto-draft"]) if status == "any" else c.status == status)
-    if args.get("include"):
-        where.append(c.id.in_(args["include"]))
-    if args.get("exclude"):
-        where.append(c.id.notin_(args["exclude"]))
-    if args.get("parent"):
-        where.append(c.parent_id.in_(args["parent"]))
-    if args.get("parent_exclude"):
-        where.append(c.parent_id.notin_(args["parent_exclude"]))
+    where += id_filters(c, args)
     if args.get("type"):
         where.append(c.type == args["type"])
     if args.get("stock_status"):
