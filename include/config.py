@@ -26,6 +26,11 @@ safe default; a wrong value fails the DAG import with a message naming the varia
 | ``STOCK_SYNC_SMTP_CONN_ID`` | the Airflow SMTP connection the e-mails go through | ``smtp_default`` |
 | ``STOCK_SYNC_LOW_STOCK_DEFAULT`` | the store-wide low-stock threshold (WooCommerce's default is 2) | ``2`` |
 | ``STOCK_SYNC_REPORTS_DIR`` | where the HTML run reports are kept | ``$STOCK_SYNC_HOME/reports`` |
+| ``STOCK_SYNC_GATEWAY_RULES`` | document type per Woo payment method id, e.g. ``cod=invoice,bacs=invoice`` | ``cod=invoice`` |
+| ``STOCK_SYNC_PAYMENT_KINDS`` | SUMIT payment kind per Woo payment method id, e.g. ``tranzila=credit_card`` | see README |
+| ``STOCK_SYNC_SEND_DOCUMENT_EMAIL`` | ``true``: OfficeGuy e-mails each document to the billing address | ``true`` |
+| ``STOCK_SYNC_CREDIT_SIGN`` | ``negative`` / ``positive``: how credit amounts are sent | ``negative`` |
+| ``STOCK_SYNC_COMPANY_NUMBER_META`` | the order meta key with the buyer's company number (ח.פ. / ע.מ.) | ``og-citizenid`` |
 """
 
 from __future__ import annotations
@@ -41,6 +46,12 @@ DOCUMENT_TYPES = {"invoice": 0, "invoice_receipt": 1, "receipt": 2}
 CREDIT_TYPES = {"auto": None, "credit_invoice": 5, "credit_invoice_receipt": 6, "credit_receipt": 7}
 LANGUAGES = {"he": 0, "en": 1, "ar": 2, "es": 3}
 WOO_ORDER_STATUSES = {"pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed"}
+# Statuses of orders that are not paid (or no longer sold): documenting them would book a sale and a
+# payment that did not happen.
+UNPAID_STATUSES = {"pending", "failed", "cancelled", "refunded", "checkout-draft"}
+PAYMENT_KINDS = {"general": 1, "cash": 2, "bank_transfer": 3, "cheque": 4, "credit_card": 5, "digital": 6,
+                 "other": 8}
+CREDIT_SIGNS = {"negative": -1, "positive": 1}
 SCHEDULE_INTERVALS = {"12h": timedelta(hours=12), "24h": timedelta(hours=24)}
 
 
@@ -93,6 +104,22 @@ class Settings:
     smtp_conn_id: str = "smtp_default"
     low_stock_default: int = 2
     reports_dir: Path | None = None
+    gateway_rules: tuple[tuple[str, int], ...] = (("cod", 0),)
+    payment_kinds: tuple[tuple[str, int], ...] = ()
+    send_document_email: bool = True
+    credit_sign: int = -1
+    company_number_meta: str = "og-citizenid"
+
+    def document_settings(self):
+        """The `DocumentSettings` these settings give (include/order_documents.py)."""
+        from include.order_documents import DEFAULT_PAYMENT_KINDS, DocumentSettings
+
+        return DocumentSettings(
+            document_type=self.document_type, credit_type=self.credit_type, language=self.document_language,
+            custom_dates_allowed=self.custom_document_dates, timezone=self.timezone,
+            send_by_email=self.send_document_email, credit_sign=self.credit_sign,
+            company_number_meta=self.company_number_meta, gateway_rules=dict(self.gateway_rules),
+            payment_kinds={**DEFAULT_PAYMENT_KINDS, **dict(self.payment_kinds)})
 
     @property
     def stock_cron(self) -> str | None:
@@ -116,11 +143,30 @@ def _go_live() -> date:
 def _statuses() -> tuple[str, ...]:
     raw = os.environ.get("STOCK_SYNC_ORDER_STATUSES", "processing,completed")
     statuses = tuple(s.strip().lower() for s in raw.split(",") if s.strip())
+    unpaid = sorted(set(statuses) & UNPAID_STATUSES)
+    if unpaid:
+        raise ConfigError(f"STOCK_SYNC_ORDER_STATUSES={raw!r}: {', '.join(unpaid)} orders are not paid, and a "
+                          "document would book a sale and a payment that did not happen; use paid statuses "
+                          "such as processing, completed, on-hold.")
     unknown = set(statuses) - WOO_ORDER_STATUSES
     if not statuses or unknown:
         raise ConfigError(f"STOCK_SYNC_ORDER_STATUSES={raw!r}: use WooCommerce statuses from "
-                          f"{', '.join(sorted(WOO_ORDER_STATUSES))}.")
+                          f"{', '.join(sorted(WOO_ORDER_STATUSES - UNPAID_STATUSES))}.")
     return statuses
+
+
+def _pairs(name: str, default: str, values: dict[str, int]) -> tuple[tuple[str, int], ...]:
+    """``gateway=value,gateway=value`` with values from ``values``; a clear error names the bad pair."""
+    raw = os.environ.get(name, default)
+    pairs = []
+    for part in (p.strip() for p in raw.split(",") if p.strip()):
+        gateway, _, value = part.partition("=")
+        gateway, value = gateway.strip(), value.strip().lower()
+        if not gateway or value not in values:
+            raise ConfigError(f"{name}: {part!r} is not <Woo payment method id>=<one of "
+                              f"{', '.join(sorted(values))}>, e.g. cod={next(iter(values))}.")
+        pairs.append((gateway, values[value]))
+    return tuple(pairs)
 
 
 def _positive_int(name: str, default: int) -> int:
@@ -159,4 +205,10 @@ def load() -> Settings:
         smtp_conn_id=os.environ.get("STOCK_SYNC_SMTP_CONN_ID", "smtp_default"),
         low_stock_default=_positive_int("STOCK_SYNC_LOW_STOCK_DEFAULT", 2),
         reports_dir=Path(os.environ["STOCK_SYNC_REPORTS_DIR"]) if os.environ.get("STOCK_SYNC_REPORTS_DIR") else None,
+        gateway_rules=tuple({**dict(_pairs("STOCK_SYNC_DEFAULT_GATEWAY_RULES", "cod=invoice", DOCUMENT_TYPES)),
+                             **dict(_pairs("STOCK_SYNC_GATEWAY_RULES", "", DOCUMENT_TYPES))}.items()),
+        payment_kinds=_pairs("STOCK_SYNC_PAYMENT_KINDS", "", PAYMENT_KINDS),
+        send_document_email=_bool("STOCK_SYNC_SEND_DOCUMENT_EMAIL", True),
+        credit_sign=CREDIT_SIGNS[_choice("STOCK_SYNC_CREDIT_SIGN", "negative", set(CREDIT_SIGNS))],
+        company_number_meta=os.environ.get("STOCK_SYNC_COMPANY_NUMBER_META", "og-citizenid").strip(),
     )

@@ -102,6 +102,7 @@ class ItemMap(Base):
     source: Mapped[str] = mapped_column(String(32))  # matched | created
     state: Mapped[str] = mapped_column(String(16), server_default="mapped")  # mapped | claimed
     needs_lookup: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    opened: Mapped[bool] = mapped_column(Boolean, server_default=false())  # see migration 0004
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -132,6 +133,8 @@ class OrderDocument(Base):
     documented_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     written_back: Mapped[bool] = mapped_column(Boolean, server_default=false())
     lines: Mapped[list] = mapped_column(JSON)
+    amount: Mapped[str] = mapped_column(String(32), server_default="")  # the document's total as sent
+    order_total: Mapped[str] = mapped_column(String(32), server_default="")  # the order's total when documented
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -305,12 +308,16 @@ class Ledger:
                         pass
                     continue
                 modified = r.get("order_modified_gmt", "")
+                if r.get("reopen") is False:  # a marker row (e.g. "changed"): its state is the caller's
+                    row.state, row.last_error = r.get("state", row.state), r.get("last_error", row.last_error)
+                    row.order_modified_gmt, row.updated_at = modified or row.order_modified_gmt, now
+                    continue
                 if row.state == "parked" and modified and modified != row.order_modified_gmt:
                     row.state, row.attempts = "pending", 0
                 row.woo_status = r.get("woo_status", row.woo_status)
                 row.order_modified_gmt = modified or row.order_modified_gmt
-                if r.get("lines"):
-                    row.lines = r["lines"]
+                if r.get("lines") and row.state not in ("documented", "recorded"):
+                    row.lines = r["lines"]  # a documented row keeps what it documented
                 row.updated_at = now
 
     def claim_document(self, store: str, woo_order_id: int, doc_key: str, token: str, *,
@@ -342,17 +349,25 @@ class Ledger:
 
     def record_document(self, store: str, woo_order_id: int, doc_key: str, token: str, *, document_id: int,
                         document_number: int | None, customer_id: int | None = None, document_type: int | None = None,
-                        document_date: str = "", state: str = "documented") -> bool:
-        """The call's result, kept only by the run that holds the claim."""
+                        document_date: str = "", state: str = "documented", amount: str = "",
+                        order_total: str = "", lines: list[dict] | None = None) -> bool:
+        """The call's result, kept only by the run that holds the claim.
+
+        ``amount`` is the document's total; ``order_total`` the order's total it documented (a sale);
+        ``lines`` the units the document moved per order line (kept as the documented record)."""
         now = _now()
+        values: dict[str, Any] = dict(
+            state=state, og_document_id=document_id, og_document_number=document_number,
+            og_customer_id=customer_id, document_type=document_type, document_date=document_date,
+            documented_at=now, last_error="", updated_at=now, amount=amount, order_total=order_total)
+        if lines is not None:
+            values["lines"] = lines
         stmt = (
             update(OrderDocument)
             .where(OrderDocument.store == store, OrderDocument.woo_order_id == woo_order_id,
                    OrderDocument.doc_key == doc_key, OrderDocument.claimed_by == token,
                    OrderDocument.state == "claimed")
-            .values(state=state, og_document_id=document_id, og_document_number=document_number,
-                    og_customer_id=customer_id, document_type=document_type, document_date=document_date,
-                    documented_at=now, last_error="", updated_at=now)
+            .values(**values)
         )
         with self.session() as s, s.begin():
             return s.execute(stmt).rowcount == 1

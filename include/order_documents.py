@@ -1,76 +1,69 @@
 """Which OfficeGuy document does a paid WooCommerce order become? The order-document core.
 
-This is the functional core of the orders flow (`woocommerce_orders_to_officeguy`, design.md
-"The two flows" 2): plain functions over the order dicts the wc/v3 API returns
-(woocommerce-api.md A5) and small dataclasses. No HTTP, no Airflow, no database: the extract task
-passes orders in, the write task sends `DocumentRequest.payload` to `/accounting/documents/create/`
-once (I1), and a `Parked` result goes to the report with its reason (I2, I7).
+This is the functional core of the orders flow (`woocommerce_orders_to_officeguy`): plain functions
+over the order dicts the wc/v3 API returns and small dataclasses. No HTTP, no Airflow, no database:
+the extract task passes orders in, the write task sends `DocumentRequest.payload` to
+`/accounting/documents/create/` once (I1), and a `Parked` result goes to the report with its reason
+(I2, I7). README's "Accounting rules" table lists every rule below with its source and its test.
 
 Public API
 ----------
-- `DocumentSettings`: document type (0/1/2), credit type, language, date rule, labels.
-- `external_reference(store, order_id)` / `credit_reference(store, order_id, refund_id | "cancel")`:
-  the deterministic `Details.ExternalReference` that makes a document findable after an ambiguous
-  failure (I1; officeguy-api.md 1.5d, section 7 "Idempotency").
-- `resolve_lines(order, item_map, og_items)`: the OfficeGuy item card of every line, or the card
-  to create (officeguy-api.md 1.5b, section 5 "Create missing cards explicitly").
+- `DocumentSettings`: document type, per-gateway rules, credit type and sign, language, dates,
+  e-mail, labels. `StoreTax`: the store's `woocommerce_calc_taxes` / `woocommerce_prices_include_tax`.
+- `external_reference(store, order_id)` / `credit_reference(...)` / `receipt_reference(...)`: the
+  deterministic `Details.ExternalReference` that makes a document findable after an ambiguous failure.
+- `resolve_lines(order, item_map, og_items)`: the OfficeGuy item card of every line, or the card to create.
 - `build_document(order, ...)`: the sale document, or `Parked`.
-- `build_credit_document(order, ...)`: the credit document for a refund or a cancellation.
-- `pending_quantities(orders, documented_order_ids, holder_of)`: invariant I3's "quantities of
-  Woo orders that already reduced Woo stock but have no OfficeGuy document yet".
+- `build_receipt_document(order, ...)`: the Receipt for cash collected on an order invoiced earlier.
+- `build_credit_document(order, ...)`: the credit for a refund or a cancellation, `NotCredited` when the
+  sale is already fully credited.
+- `pending_quantities(orders, documented_order_ids, holder_of)`: invariant I3's pending units.
 
-Rules, as implemented (tests/unit/test_order_documents.py has a table for each)
-----------------------------------------------------------------------------
-Numbers. Woo sends money as strings ("30.00", A5); every sum here is a `Decimal`. The payload
-carries floats rounded to 2 places, as the official plugin does (2.2: round(line incl. tax ÷ qty, 2)).
+Rules
+-----
+Money. Woo sends money as strings ("30.00"); every sum here is a `Decimal`, sent rounded to 2 places.
 
-Lines (sale document):
-- A line item is identified in Woo by `variation_id` when non-zero, else `product_id`; its OfficeGuy
-  card is `og_item_ids[woo id]` and is sent as `Item{ID}` (section 7: ID first, no guessing).
-- `UnitPrice` = round((total + total_tax) ÷ quantity, 2) with `VATIncluded: true`: Woo's `total`
-  is after discounts (coupons are already in it, so coupon_lines are not documented again).
-- Shipping and fee lines become their own document lines. The sandbox (and, by section 7, SUMIT)
-  needs an `Item` on every line; an `Item` without ID under SearchMode None (1) creates a new card
-  on every document, so they go as `Item{Name: <label>, SearchMode: 0}` (Automatic): the first
-  document creates one "Shipping" card and every later one finds it by name. A merchant who keeps
-  a service card for these can set `shipping_item_id` / `fee_item_id` / `adjustment_item_id`.
-  Negative fee lines (Woo's way of giving a discount as a fee) are allowed; negative product or
-  shipping lines are not.
-- Rounding: the document total as the sandbox computes it is Σ round(quantity × UnitPrice, 2).
-  When that differs from the order total, one balancing line (`rounding_label`, quantity 1) makes
-  them equal, like the plugin's "General" line (2.2), so the one payment equals the document total.
-- Parked (with a reason a person can act on): no lines; a line item with product_id 0 (A5: Woo
-  keeps a line for an unknown product with product_id 0); a quantity that is not a whole number
-  above 0 (0 with a zero total is skipped: nothing was sold); a negative line total; a line whose
-  Woo id has no OfficeGuy item id; lines that do not add up to the order total within 0.01; a
-  currency not in `settings.currencies`; a total that is not a number or is negative; no date.
+VAT (SUMIT's Swagger: top-level `VATIncluded`, `VATRate`, `VATPerItem`; `Items[].VAT`; `Customer.NoVAT`):
+- The order carries no tax and the store charges tax (`woocommerce_calc_taxes` = yes; Eilat, export,
+  an exempt customer): `VATRate: 0` and `Customer.NoVAT: true`, as the official plugin does.
+- Taxes off in the store and no tax on the order: no `VATRate` (the company default), prices incl. VAT.
+- Every taxed line at one rate and OfficeGuy's VAT on the total (gross − gross ÷ (1 + rate)) equals the
+  order's tax to the agora: `VATIncluded: true`, `VATRate` = that rate, gross unit prices.
+- Otherwise (mixed rates, zero-rated lines beside taxed ones, or Woo's per-line rounding differing from
+  OfficeGuy's total rounding): `VATPerItem: true`, `VATRate` null, `VATIncluded` false, each line's
+  price without VAT and its `VAT` amount (`DocumentCurrency_VAT` outside ILS) exactly as Woo taxed it.
+  Never guessed: a refund amount that is on no line, on an order with several rates, is parked.
+- Lines: `UnitPrice` = round(line amount ÷ quantity, 2) (gross or net by the mode); when the rounded
+  lines do not add up to the order total, one "Rounding" line (VAT 0 in per-item mode) makes them equal.
 
-Details:
-- `Type` is an integer (1.4). `Customer` from billing: Name = company + first + last (or the guest
-  name), EmailAddress, Phone, City, Address (address_1 + address_2), ZipCode; empty fields are left
-  out. A registered customer (customer_id > 0) is sent with `ExternalIdentifier` = customer_id and
-  `SearchMode: 2`, so OfficeGuy finds the same customer every time; a guest gets `SearchMode: 1`
-  (None), the plugin's default when customers are not merged (2.2).
-- `Date`: the paid date (`date_paid`, else `date_created`) in `settings.timezone`. When it is more
-  than `max_past_days` before `today` and custom dates are not allowed, OfficeGuy would refuse it
-  (1.5c "Backdating is blocked", section 7 "Dates"): the document is dated `today` and the original
-  date is written into `Description`; `DocumentRequest.date_replaced` says so.
-- `Currency` is the ISO string (1.4: the plugin sends "ILS"). Prices go in `UnitPrice` for ILS and
-  in `DocumentCurrency_UnitPrice` (payments: `DocumentCurrency_Amount`) for other currencies: 1.5c
-  defines UnitPrice as ILS and the DocumentCurrency_* fields for non-ILS documents.
-- `VATRate` is sent only when the order's tax_lines carry one single `rate_percent`; otherwise the
-  company's rate applies (the plugin sends the Woo rate, 2.2).
-- `Payments` (types 1, 2 and credits 6, 7): one `Details_Other{Type, Description}` for the total;
-  none for Invoice 0 / CreditInvoice 5. Never an empty array (1.5c, DIGI).
+Lines. A line item is identified by `variation_id`, else `product_id`; its card is `Item{ID}`. Woo's
+`total` is after coupons. Shipping and fee lines become their own lines on service cards
+(`Item{Name, ExternalIdentifier: "stock-sync:<kind>", SearchMode: 0}`: found or made once), unless a
+configured card id is given; zero-value shipping and fee lines are left out. Negative fee lines
+(discounts) are allowed. Parked: no lines; product_id 0; a quantity that is not a whole number above 0;
+a negative product or shipping total; no OfficeGuy card; lines that do not add up to the total; a
+currency SUMIT does not list; no date.
 
-Credit documents (1.5e): Type 5/6/7 with `OriginalDocumentID`. Quantities, prices and payments are
-sent **positive**: the credit type gives the sign (the sandbox stores and lists them negative, as
-SUMIT's documents/list does, 1.5d). A refund credits its refund line items (`_refunded_item_id`
-names the order line), shipping and fee lines, and any part of the amount not on a line as one
-"Refund" line; a refund with no lines is one "Refund" line. Quantities go back on the product's
-card only when Woo restocked them (see `build_credit_document`), because a credit document raises
-OfficeGuy stock (section 7) and the stock flow then writes OfficeGuy's figure into Woo.
-A cancellation credits every line, less what earlier refunds already credited.
+Customer (the plugin's `GetOrderCustomer`): Name = "<company> - <first> <last>" (or the name, or
+"Guest"); City = city[, state][, country when not Israel] (SUMIT's customer has no country field);
+Address = address_1, address_2; `CompanyNumber` from the order meta `company_number_meta`; a
+registered customer is found again by `ExternalIdentifier` (SearchMode 2). Credits and receipts use the
+customer card of their sale document (`Customer.ID`).
+
+Payments (receipt types only) carry the kind SUMIT describes for the Woo gateway: cash (cod), bank
+transfer (bacs), cheque, credit card, digital (PayPal, Bit, ...), `Details_Other` for the rest.
+Per-gateway rules: the document type by Woo payment method id (default `cod=invoice`): an Invoice at
+payment, and when the order reaches `completed`, a Receipt for the collected cash with no item lines
+(so the stock moves once).
+
+Credits (types 5/6/7 with `OriginalDocumentID`): a refund credits its lines, shipping and fees, and the
+part of the amount on no line as one "Refund" line; a cancellation credits what the refunds left. The
+credits of an order never exceed its sale document and, once it is cancelled, equal it; a refund that
+would go past it (e.g. entered after the cancellation credit) is `NotCredited` and reported. Units go
+back on a product's card exactly as WooCommerce restocked them (`_restock_refunded_items` is a running
+total per line: each credit returns what that total grew by since the earlier credits); a cancellation
+returns every unit WooCommerce no longer holds. The sign: `credit_sign` -1 (default) sends credit
+prices, VAT and payments negative, +1 positive (README's accounting section has the evidence).
 """
 
 from __future__ import annotations
@@ -81,36 +74,54 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from types import MappingProxyType
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-# --- Enums and constants (officeguy-api.md 1.4) ------------------------------------------------
+from include.officeguy_codes import CURRENCIES, PAYMENT_DETAILS, DocumentType, PaymentType
 
-INVOICE, INVOICE_AND_RECEIPT, RECEIPT = 0, 1, 2
-CREDIT_INVOICE, CREDIT_INVOICE_AND_RECEIPT, CREDIT_RECEIPT = 5, 6, 7
+# --- Enums and constants -------------------------------------------------------------------------
+
+INVOICE, INVOICE_AND_RECEIPT, RECEIPT = DocumentType.INVOICE, DocumentType.INVOICE_AND_RECEIPT, DocumentType.RECEIPT
+CREDIT_INVOICE = DocumentType.CREDIT_INVOICE
+CREDIT_INVOICE_AND_RECEIPT = DocumentType.CREDIT_INVOICE_AND_RECEIPT
+CREDIT_RECEIPT = DocumentType.CREDIT_RECEIPT
 SALE_TYPES = (INVOICE, INVOICE_AND_RECEIPT, RECEIPT)
-# The credit type that reverses each sale type (1.5e).
+# The credit type that reverses each sale type.
 DEFAULT_CREDIT_TYPE = {INVOICE: CREDIT_INVOICE, INVOICE_AND_RECEIPT: CREDIT_INVOICE_AND_RECEIPT,
                        RECEIPT: CREDIT_RECEIPT}
-# Receipts and invoice-receipts carry payments; invoices must not (1.5c; the sandbox refuses both ways).
+# Receipts and invoice-receipts carry payments; invoices must not.
 PAYMENT_TYPES = frozenset({INVOICE_AND_RECEIPT, RECEIPT, CREDIT_INVOICE_AND_RECEIPT, CREDIT_RECEIPT})
 LANGUAGES = (0, 1, 2, 3)  # Hebrew, English, Arabic, Spanish
 ITEM_SEARCH_AUTOMATIC = 0
 CUSTOMER_SEARCH_NONE, CUSTOMER_SEARCH_EXTERNAL_IDENTIFIER = 1, 2
-# The currencies whose OfficeGuy enum numbers the reference gives (1.4) and the sandbox accepts.
-KNOWN_CURRENCIES = frozenset({"ILS", "USD", "EUR"})
+KNOWN_CURRENCIES = frozenset(CURRENCIES)
 HOME_CURRENCY = "ILS"
+SERVICE_CARD_PREFIX = "stock-sync:"  # ExternalIdentifier of the shipping/fee/rounding/refund cards
 
-# Woo statuses whose orders have reduced Woo stock (A5: reduced on the move to processing,
-# completed, on-hold; restored on cancelled and pending; failed/refunded restore nothing).
+# Woo statuses whose orders have reduced Woo stock (reduced on the move to processing, completed,
+# on-hold; restored on cancelled and pending; failed/refunded restore nothing).
 STOCK_REDUCING_STATUSES = frozenset({"processing", "on-hold", "completed"})
+
+# The payment kind of well-known Woo gateway ids (the merchant adds more with STOCK_SYNC_PAYMENT_KINDS).
+DEFAULT_PAYMENT_KINDS = MappingProxyType({
+    "cod": PaymentType.CASH, "bacs": PaymentType.BANK_TRANSFER, "cheque": PaymentType.CHEQUE,
+    "paypal": PaymentType.DIGITAL, "ppcp-gateway": PaymentType.DIGITAL, "ppec_paypal": PaymentType.DIGITAL,
+    "eh_paypal_express": PaymentType.DIGITAL, "bit": PaymentType.DIGITAL, "bit_payment": PaymentType.DIGITAL,
+    "stripe": PaymentType.CREDIT_CARD, "woocommerce_payments": PaymentType.CREDIT_CARD,
+    "officeguy": PaymentType.CREDIT_CARD, "square_credit_card": PaymentType.CREDIT_CARD,
+    "authorize_net_cim_credit_card": PaymentType.CREDIT_CARD,
+})
+# Document type per Woo gateway id: cash on delivery is invoiced at checkout, the receipt follows the cash.
+DEFAULT_GATEWAY_RULES = MappingProxyType({"cod": INVOICE})
 
 MAX_REFERENCE_LENGTH = 100
 # A store key longer than this is hashed, so that even a credit reference with two 19-digit ids
 # stays within MAX_REFERENCE_LENGTH.
 MAX_STORE_KEY_LENGTH = 40
 CENT = Decimal("0.01")
+HALF_CENT = Decimal("0.005")
 ZERO = Decimal(0)
 
 
@@ -118,13 +129,21 @@ ZERO = Decimal(0)
 
 
 @dataclass(frozen=True)
+class StoreTax:
+    """The store's tax settings, read once per run (`woocommerce_calc_taxes`, `..._prices_include_tax`)."""
+
+    calc_taxes: bool = False
+    prices_include_tax: bool = False
+
+
+@dataclass(frozen=True)
 class DocumentSettings:
-    """How documents are built. Defaults follow the official plugin (officeguy-api.md 2.2)."""
+    """How documents are built. Defaults follow the official plugin."""
 
     document_type: int = INVOICE_AND_RECEIPT
-    credit_type: int | None = None  # None: the credit type of `document_type` (5 for 0, 6 for 1, 7 for 2)
+    credit_type: int | None = None  # None: the credit type of the sale's type (5 for 0, 6 for 1, 7 for 2)
     language: int = 0  # Hebrew
-    custom_dates_allowed: bool = False  # the company setting EnableCustomDocumentDates (1.5c)
+    custom_dates_allowed: bool = False  # the company setting EnableCustomDocumentDates
     max_past_days: int = 3
     guest_name: str = "Guest"
     shipping_label: str = "Shipping"
@@ -133,11 +152,20 @@ class DocumentSettings:
     refund_label: str = "Refund"
     timezone: str = "Asia/Jerusalem"
     currencies: frozenset[str] = KNOWN_CURRENCIES
-    # Optional existing OfficeGuy cards (e.g. non-stock service cards) for the lines that are not
-    # products; None: the card is found or made once by name (SearchMode Automatic).
+    # Optional existing OfficeGuy cards for the lines that are not products; None: the service card
+    # is found or made once (ExternalIdentifier "stock-sync:<kind>", SearchMode Automatic).
     shipping_item_id: int | None = None
     fee_item_id: int | None = None
     adjustment_item_id: int | None = None  # the rounding and "Refund" lines
+    send_by_email: bool = True  # Details.SendByEmail to the billing e-mail, as the plugin's default
+    credit_sign: int = -1  # -1: credit prices, VAT and payments negative; +1: positive
+    company_number_meta: str = "og-citizenid"  # the order meta holding the buyer's company number
+    home_country: str = "IL"
+    gateway_rules: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_GATEWAY_RULES))
+    payment_kinds: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PAYMENT_KINDS))
+
+    def __hash__(self) -> int:
+        return hash((self.document_type, self.credit_type, self.language, self.timezone))
 
     def __post_init__(self) -> None:
         if self.document_type not in SALE_TYPES:
@@ -155,11 +183,27 @@ class DocumentSettings:
         for name in ("shipping_label", "fee_label", "rounding_label", "refund_label"):
             if not str(getattr(self, name)).strip():
                 raise ValueError(f"{name} must not be empty: it names an OfficeGuy card")
+        if self.credit_sign not in (-1, 1):
+            raise ValueError("credit_sign must be -1 (credits sent negative) or 1 (positive)")
+        for gateway, doc_type in self.gateway_rules.items():
+            if doc_type not in SALE_TYPES:
+                raise ValueError(f"gateway rule {gateway}={doc_type!r}: use 0 (Invoice), 1 (InvoiceAndReceipt) "
+                                 "or 2 (Receipt)")
+        for gateway, kind in self.payment_kinds.items():
+            if kind not in PAYMENT_DETAILS:
+                raise ValueError(f"payment kind {gateway}={kind!r} is not a SUMIT payment type 1-6 or 8")
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"timezone {self.timezone!r} is not an IANA time zone") from None
+        unknown = {str(c).strip().upper() for c in self.currencies} - KNOWN_CURRENCIES
+        if unknown:
+            raise ValueError(f"currencies {', '.join(sorted(unknown))} are not in SUMIT's currency list")
         object.__setattr__(self, "currencies", frozenset(str(c).strip().upper() for c in self.currencies))
+
+    def sale_type_for(self, order: Mapping[str, Any]) -> int:
+        """The sale document type of this order: its gateway's rule, else `document_type`."""
+        return int(self.gateway_rules.get(_text(order.get("payment_method")), self.document_type))
 
     def credit_type_for(self, original_type: int | None = None) -> int:
         if self.credit_type is not None:
@@ -177,10 +221,14 @@ class DocumentRequest:
     order_id: int
     external_reference: str
     payload: dict[str, Any]
-    total: float  # what OfficeGuy will compute as the document total (positive for credits too)
+    total: float  # the document total (positive for credits too)
     lines: int  # number of entries in payload["Items"]
     date_replaced: bool  # the paid date was too old and today's date was used (see Description)
     notes: tuple[str, ...] = ()  # things the report should mention (e.g. quantities not restocked)
+    vat: float = 0.0  # the document's VAT as OfficeGuy will compute it (positive)
+    # Units this document moves on product cards, per order line: {line_id, product_id, variation_id,
+    # quantity} (sold units for a sale, units back for a credit): the ledger keeps them.
+    stock_lines: tuple[dict[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -190,6 +238,13 @@ class Parked:
     order_id: int
     reason: str
 
+
+@dataclass(frozen=True)
+class NotCredited:
+    """A refund or cancellation that gets no credit document (the sale is already fully credited)."""
+
+    order_id: int
+    reason: str
 
 class OgIncomeItemLike(Protocol):
     id: int
@@ -231,7 +286,6 @@ class LineResolution:
 
 class _Park(Exception):
     """Raised inside the builders; turned into `Parked` at the public boundary."""
-
 
 # --- External references -------------------------------------------------------------------------
 
@@ -419,21 +473,24 @@ def _local_date(obj: Mapping[str, Any], field_name: str, tz: ZoneInfo) -> date |
 
 def _wire(value: Decimal) -> float:
     return float(_cents(value))
-
-
 # --- Customer, dates, currency, payments ---------------------------------------------------------
 
 
 def _customer(order: Mapping[str, Any], settings: DocumentSettings) -> dict[str, Any]:
-    """The `Details.Customer` object, from billing (officeguy-api.md 2.2 `GetOrderCustomer`)."""
+    """The `Details.Customer` object, from billing (the official plugin's `GetOrderCustomer`)."""
     billing = order.get("billing") or {}
-    name = " ".join(p for p in (_text(billing.get("company")), _text(billing.get("first_name")),
-                                _text(billing.get("last_name"))) if p)
+    person = " ".join(p for p in (_text(billing.get("first_name")), _text(billing.get("last_name"))) if p)
+    company = _text(billing.get("company"))
+    name = f"{company} - {person}" if company and person else (company or person)
     customer: dict[str, Any] = {"Name": name or settings.guest_name.strip()}
-    address = " ".join(p for p in (_text(billing.get("address_1")), _text(billing.get("address_2"))) if p)
+    country = _text(billing.get("country")).upper()
+    city = ", ".join(p for p in (_text(billing.get("city")), _text(billing.get("state")),
+                                 country if country and country != settings.home_country.upper() else "") if p)
+    address = ", ".join(p for p in (_text(billing.get("address_1")), _text(billing.get("address_2"))) if p)
+    company_number = _text(_meta(order, settings.company_number_meta)) if settings.company_number_meta else ""
     for key, value in (("EmailAddress", _text(billing.get("email"))), ("Phone", _text(billing.get("phone"))),
-                       ("City", _text(billing.get("city"))), ("Address", address),
-                       ("ZipCode", _text(billing.get("postcode")))):
+                       ("City", city), ("Address", address), ("ZipCode", _text(billing.get("postcode"))),
+                       ("CompanyNumber", company_number)):
         if value:
             customer[key] = value
     customer_id = _as_int(order.get("customer_id"))
@@ -443,6 +500,13 @@ def _customer(order: Mapping[str, Any], settings: DocumentSettings) -> dict[str,
     else:
         customer["SearchMode"] = CUSTOMER_SEARCH_NONE
     return customer
+
+
+def _send_by_email(order: Mapping[str, Any], settings: DocumentSettings) -> dict[str, Any] | None:
+    email = _text((order.get("billing") or {}).get("email"))
+    if not settings.send_by_email or not email:
+        return None
+    return {"EmailAddress": email, "Original": True, "SendAsPaymentRequest": False}
 
 
 def _document_date(wanted: date, settings: DocumentSettings, today: date) -> tuple[date, bool]:
@@ -461,6 +525,8 @@ def _currency(order: Mapping[str, Any], settings: DocumentSettings) -> str:
     currency = _text(order.get("currency")).upper()
     if not currency:
         raise _Park("the order has no currency")
+    if currency not in KNOWN_CURRENCIES:
+        raise _Park(f"currency {currency} is not one SUMIT lists; document the order by hand")
     if currency not in settings.currencies:
         raise _Park(f"currency {currency} is not one OfficeGuy is configured for "
                     f"({', '.join(sorted(settings.currencies))}); document it by hand or add the currency to the settings")
@@ -471,15 +537,27 @@ def _payment_method(order: Mapping[str, Any]) -> str:
     return _text(order.get("payment_method_title")) or _text(order.get("payment_method")) or "WooCommerce"
 
 
-def _payments(order: Mapping[str, Any], amount: Decimal, currency: str, prefix: str = "") -> list[dict[str, Any]]:
+def payment_entry(order: Mapping[str, Any], amount: Decimal, currency: str, settings: DocumentSettings,
+                  prefix: str = "") -> dict[str, Any]:
+    """One `Payments[]` entry: the amount and the payment kind SUMIT describes for the order's gateway."""
     method = _payment_method(order)
-    description = " ".join(p for p in (prefix, method, _text(order.get("transaction_id"))) if p)
+    transaction = _text(order.get("transaction_id"))
+    description = " ".join(p for p in (prefix, method, transaction) if p)
+    kind = PaymentType(settings.payment_kinds.get(_text(order.get("payment_method")), PaymentType.OTHER))
+    if kind == PaymentType.DIGITAL:
+        details: dict[str, Any] = {"Type": method, "Description": description}
+    elif kind == PaymentType.BANK_TRANSFER:
+        details = {"Reference": transaction} if transaction else {}
+    elif kind == PaymentType.OTHER:
+        details = {"Type": method, "Description": description}
+    else:  # cash, cheque, credit card (no card data required), general: nothing more to say
+        details = {}
     amount_key = "Amount" if currency == HOME_CURRENCY else "DocumentCurrency_Amount"
-    return [{amount_key: _wire(amount), "Details_Other": {"Type": method, "Description": description}}]
+    return {amount_key: _wire(amount), "Type": int(kind), PAYMENT_DETAILS[kind]: details}
 
 
-def _vat_rate(order: Mapping[str, Any]) -> float | None:
-    """The order's single VAT rate, when its tax lines name exactly one (else the company's)."""
+def _single_rate(order: Mapping[str, Any]) -> Decimal | None:
+    """The order's one VAT rate when its tax lines name exactly one; None for none or several."""
     rates = set()
     for tax in order.get("tax_lines") or ():
         if isinstance(tax, Mapping) and tax.get("rate_percent") not in (None, ""):
@@ -487,7 +565,7 @@ def _vat_rate(order: Mapping[str, Any]) -> float | None:
                 rates.add(Decimal(str(tax["rate_percent"])))
             except InvalidOperation:
                 return None
-    return float(rates.pop()) if len(rates) == 1 else None
+    return rates.pop() if len(rates) == 1 else None
 
 
 # --- Document lines ------------------------------------------------------------------------------
@@ -497,33 +575,106 @@ def _vat_rate(order: Mapping[str, Any]) -> float | None:
 class _Line:
     description: str
     quantity: int
-    unit: Decimal  # rounded to cents, incl. VAT
+    gross: Decimal  # the line's amount incl. VAT, in cents
+    vat: Decimal  # the VAT in it, in cents (0 on untaxed lines)
     item: dict[str, Any]
+    # (line id, product id, variation id) of the order line whose units this line moves, if any
+    stock: tuple[int, int, int] | None = None
 
     @property
-    def total(self) -> Decimal:
-        # What the sandbox computes for the line: round(quantity × unit, 2) (documents._lines).
-        return _cents(self.unit * self.quantity)
-
-    def wire(self, currency: str) -> dict[str, Any]:
-        price_key = "UnitPrice" if currency == HOME_CURRENCY else "DocumentCurrency_UnitPrice"
-        return {"Quantity": int(self.quantity), price_key: _wire(self.unit),
-                "Description": self.description, "Item": self.item}
+    def net(self) -> Decimal:
+        return self.gross - self.vat
 
 
-def _named_item(label: str, item_id: int | None) -> dict[str, Any]:
-    """A card for a line that is not a product: a configured ID, or one found/made by name.
+@dataclass(frozen=True)
+class _VatMode:
+    per_item: bool
+    rate: Decimal | None  # VATIncluded mode: the rate to send; None: the company default
+    no_vat: bool
 
-    SearchMode Automatic (0) finds the card by name from the second document on (section 7);
-    SearchMode None (1) would make a new card on every document.
+
+def _vat_mode(lines: Sequence[_Line], total: Decimal, order: Mapping[str, Any], store_tax: StoreTax,
+              *, allow_order_rate: bool = True) -> _VatMode:
+    """How the document states VAT (module docstring "VAT")."""
+    vat = sum((ln.vat for ln in lines), ZERO)
+    if vat == 0:
+        if store_tax.calc_taxes:
+            return _VatMode(False, ZERO, True)
+        return _VatMode(False, None, False)
+    rate = _single_rate(order) if allow_order_rate else None
+    if rate is not None and rate > 0:
+        at_rate = all(abs(ln.net * rate / 100 - ln.vat) <= CENT for ln in lines if ln.net or ln.vat)
+        og_vat = _cents(total - total / (1 + rate / 100))
+        if at_rate and og_vat == vat:
+            return _VatMode(False, rate, False)
+    return _VatMode(True, None, False)
+
+
+def _wire_lines(lines: list[_Line], mode: _VatMode, currency: str, sign: int, total: Decimal,
+                rounding_label: str, rounding_item: dict[str, Any]) -> tuple[list[dict[str, Any]], Decimal]:
+    """The `Items` array and the VAT OfficeGuy will compute; a rounding line makes the total exact."""
+    home = currency == HOME_CURRENCY
+    price_key = "UnitPrice" if home else "DocumentCurrency_UnitPrice"
+    vat_key = "VAT" if home else "DocumentCurrency_VAT"
+    items: list[dict[str, Any]] = []
+    counted = ZERO
+    for ln in lines:
+        amount = ln.net if mode.per_item else ln.gross
+        unit = _cents(amount / ln.quantity)
+        counted += _cents(unit * ln.quantity) + (ln.vat if mode.per_item else ZERO)
+        entry = {"Quantity": int(ln.quantity), price_key: _wire(sign * unit), "Description": ln.description,
+                 "Item": ln.item}
+        if mode.per_item:
+            entry[vat_key] = _wire(sign * ln.vat)
+        items.append(entry)
+    difference = total - counted
+    if difference:
+        entry = {"Quantity": 1, price_key: _wire(sign * difference), "Description": rounding_label,
+                 "Item": rounding_item}
+        if mode.per_item:
+            entry[vat_key] = 0.0
+        items.append(entry)
+    if mode.per_item:
+        vat = sum((ln.vat for ln in lines), ZERO)
+    elif mode.rate:
+        vat = _cents(total - total / (1 + mode.rate / 100))
+    else:
+        vat = ZERO if mode.rate is not None else Decimal("-1")  # -1: the company default decides
+    return items, vat
+
+
+def _named_item(label: str, item_id: int | None, kind: str) -> dict[str, Any]:
+    """A service card for a line that is not a product: a configured ID, or one found/made once.
+
+    SearchMode Automatic (0) finds the card by its ExternalIdentifier (or, for cards made before this
+    rule, by name) from the second document on; SearchMode None (1) would make a card every time.
     """
     if item_id:
         return {"ID": int(item_id)}
-    return {"Name": label.strip(), "SearchMode": ITEM_SEARCH_AUTOMATIC}
+    return {"Name": label.strip(), "ExternalIdentifier": f"{SERVICE_CARD_PREFIX}{kind}",
+            "SearchMode": ITEM_SEARCH_AUTOMATIC}
+
+
+def _rounding_item(settings: DocumentSettings) -> dict[str, Any]:
+    return _named_item(settings.rounding_label, settings.adjustment_item_id, "rounding")
+
+
+def _refund_item(settings: DocumentSettings) -> dict[str, Any]:
+    return _named_item(settings.refund_label, settings.adjustment_item_id, "refund")
+
+
+def _line_amounts(line: Mapping[str, Any], what: str) -> tuple[Decimal, Decimal]:
+    """(gross, VAT) of a Woo line: `total` + `total_tax`, and `total_tax`."""
+    tax = _money(line.get("total_tax"), f"{what}: total_tax")
+    return _money(line.get("total"), f"{what}: total") + tax, tax
 
 
 def _line_gross(line: Mapping[str, Any], what: str) -> Decimal:
-    return _money(line.get("total"), f"{what}: total") + _money(line.get("total_tax"), f"{what}: total_tax")
+    return _line_amounts(line, what)[0]
+
+
+def _stock_key(line: Mapping[str, Any]) -> tuple[int, int, int]:
+    return _as_int(line.get("id")), _as_int(line.get("product_id")), _as_int(line.get("variation_id"))
 
 
 def _product_lines(order: Mapping[str, Any], og_item_ids: Mapping[int, int],
@@ -534,7 +685,7 @@ def _product_lines(order: Mapping[str, Any], og_item_ids: Mapping[int, int],
         name = _line_name(line)
         what = f"line '{name}'"
         try:
-            gross = _line_gross(line, what)
+            gross, tax = _line_amounts(line, what)
         except _Park as exc:
             problems.append(str(exc))
             continue
@@ -565,19 +716,19 @@ def _product_lines(order: Mapping[str, Any], og_item_ids: Mapping[int, int],
             problems.append(f"{what} (Woo id {woo_id}) has no OfficeGuy item; create or map its card first")
             continue
         raw_sum += gross
-        lines.append(_Line(_line_description(line), quantity, _cents(gross / quantity), {"ID": int(og_id)}))
+        lines.append(_Line(_line_description(line), quantity, gross, tax, {"ID": int(og_id)}, _stock_key(line)))
     return lines, raw_sum
 
 
 def _extra_lines(order: Mapping[str, Any], settings: DocumentSettings,
                  problems: list[str]) -> tuple[list[_Line], Decimal]:
-    """Shipping and fee lines: one document line each, quantity 1 (2.2: "Name only")."""
+    """Shipping and fee lines: one document line each, quantity 1; zero-value lines are left out."""
     lines: list[_Line] = []
     raw_sum = ZERO
     for line in order.get("shipping_lines") or ():
         title = _text(line.get("method_title")) or settings.shipping_label
         try:
-            gross = _line_gross(line, f"shipping '{title}'")
+            gross, tax = _line_amounts(line, f"shipping '{title}'")
         except _Park as exc:
             problems.append(str(exc))
             continue
@@ -585,26 +736,20 @@ def _extra_lines(order: Mapping[str, Any], settings: DocumentSettings,
             problems.append(f"shipping '{title}' has a negative total ({gross}); fix the order or document it by hand")
             continue
         raw_sum += gross
-        lines.append(_Line(title, 1, _cents(gross), _named_item(settings.shipping_label, settings.shipping_item_id)))
+        if gross:
+            lines.append(_Line(title, 1, gross, tax, _named_item(settings.shipping_label, settings.shipping_item_id,
+                                                                  "shipping")))
     for line in order.get("fee_lines") or ():
         title = _text(line.get("name")) or settings.fee_label
         try:
-            gross = _line_gross(line, f"fee '{title}'")
+            gross, tax = _line_amounts(line, f"fee '{title}'")
         except _Park as exc:
             problems.append(str(exc))
             continue
         raw_sum += gross
-        if gross == 0:
-            continue
-        lines.append(_Line(title, 1, _cents(gross), _named_item(settings.fee_label, settings.fee_item_id)))
+        if gross:
+            lines.append(_Line(title, 1, gross, tax, _named_item(settings.fee_label, settings.fee_item_id, "fee")))
     return lines, raw_sum
-
-
-def _balance(lines: list[_Line], target: Decimal, label: str, item: dict[str, Any]) -> None:
-    """Add one line so that Σ line totals (as OfficeGuy computes them) equals `target` exactly."""
-    difference = target - sum((ln.total for ln in lines), ZERO)
-    if difference != 0:
-        lines.append(_Line(label, 1, difference, item))
 
 
 def _reason(problems: Sequence[str]) -> str:
@@ -725,14 +870,15 @@ def _card_price(line: Mapping[str, Any]) -> float:
     except _Park:
         return 0.0
 
-
 def build_document(order: Mapping[str, Any], *, store: str, settings: DocumentSettings,
-                   og_item_ids: Mapping[int, int], today: date) -> DocumentRequest | Parked:
-    """The sale document (`settings.document_type`) for one paid order, or why it cannot be made.
+                   og_item_ids: Mapping[int, int], today: date,
+                   store_tax: StoreTax | None = None) -> DocumentRequest | Parked:
+    """The sale document for one paid order (its gateway's type, else `settings.document_type`).
 
     `og_item_ids` must map every line's Woo id to its OfficeGuy card (after missing cards were
     created from `resolve_lines(...).needs_card`). Which orders are paid is the caller's choice.
     """
+    store_tax = store_tax or StoreTax()
     order_id = _order_id(order)
     og_item_ids = _id_map(og_item_ids)
     try:
@@ -758,9 +904,11 @@ def build_document(order: Mapping[str, Any], *, store: str, settings: DocumentSe
             raise _Park(f"the order's lines add up to {product_sum + extra_sum} but its total is {total}; "
                         "check the order in WooCommerce or document it by hand")
         lines += extras
-        _balance(lines, total, settings.rounding_label,
-                 _named_item(settings.rounding_label, settings.adjustment_item_id))
-
+        order_tax = _money(order.get("total_tax"), "the order's total_tax")
+        line_tax = sum((ln.vat for ln in lines), ZERO)
+        if abs(order_tax - line_tax) > CENT:
+            raise _Park(f"the order's lines carry {line_tax} VAT but its total_tax is {order_tax}; "
+                        "check the order's taxes in WooCommerce or document it by hand")
         tz = ZoneInfo(settings.timezone)
         wanted = _local_date(order, "date_paid", tz) or _local_date(order, "date_created", tz)
         if wanted is None:
@@ -773,35 +921,85 @@ def build_document(order: Mapping[str, Any], *, store: str, settings: DocumentSe
     if replaced:
         description += f" (paid {wanted.isoformat()}; dated today: OfficeGuy refuses dates more than " \
                        f"{settings.max_past_days} days back)"
-    payload = _payload(settings.document_type, order, settings, currency, doc_date, description, reference,
-                       lines, total, original_document_id=None)
-    return DocumentRequest(order_id, reference, payload, float(total), len(lines), replaced)
+    mode = _vat_mode(lines, total, order, store_tax)
+    items, vat = _wire_lines(lines, mode, currency, 1, total, settings.rounding_label, _rounding_item(settings))
+    doc_type = settings.sale_type_for(order)
+    payment = payment_entry(order, total, currency, settings) if doc_type in PAYMENT_TYPES else None
+    payload = _payload(doc_type, order, settings, currency, doc_date, description, reference, items, mode,
+                       store_tax, customer=_customer(order, settings), payment=payment, original_document_id=None)
+    stock = tuple({"line_id": ln.stock[0], "product_id": ln.stock[1], "variation_id": ln.stock[2],
+                   "quantity": ln.quantity} for ln in lines if ln.stock)
+    return DocumentRequest(order_id, reference, payload, float(total), len(items), replaced,
+                           vat=float(max(vat, ZERO)), stock_lines=stock)
 
 
 def _payload(doc_type: int, order: Mapping[str, Any], settings: DocumentSettings, currency: str, doc_date: date,
-             description: str, reference: str, lines: list[_Line], total: Decimal,
-             original_document_id: int | None, payment_prefix: str = "") -> dict[str, Any]:
-    payload: dict[str, Any] = {
-        "Details": {
-            "Type": doc_type,
-            "Customer": _customer(order, settings),
-            "Date": doc_date.isoformat(),
-            "Language": settings.language,
-            "Currency": currency,
-            "Description": description,
-            "ExternalReference": reference,
-        },
-        "Items": [ln.wire(currency) for ln in lines],
-        "VATIncluded": True,
+             description: str, reference: str, items: list[dict[str, Any]] | None, mode: _VatMode | None,
+             store_tax: StoreTax, *, customer: dict[str, Any], payment: dict[str, Any] | None,
+             original_document_id: int | None) -> dict[str, Any]:
+    customer = dict(customer)
+    if mode is not None and (store_tax.calc_taxes or mode.no_vat):
+        customer["NoVAT"] = mode.no_vat  # as the plugin: true when the order carries no tax
+    details: dict[str, Any] = {
+        "Type": int(doc_type),
+        "Customer": customer,
+        "Date": doc_date.isoformat(),
+        "Language": settings.language,
+        "Currency": currency,
+        "Description": description,
+        "ExternalReference": reference,
     }
-    rate = _vat_rate(order)
-    if rate is not None:
-        payload["VATRate"] = rate
-    if doc_type in PAYMENT_TYPES:
-        payload["Payments"] = _payments(order, total, currency, payment_prefix)
+    email = _send_by_email(order, settings)
+    if email:
+        details["SendByEmail"] = email
+    payload: dict[str, Any] = {"Details": details}
+    if items:
+        payload["Items"] = items
+    if mode is not None:
+        if mode.per_item:
+            payload["VATPerItem"] = True
+            payload["VATIncluded"] = False
+        else:
+            payload["VATIncluded"] = True
+            if mode.rate is not None:
+                payload["VATRate"] = float(mode.rate)
+    if payment is not None and doc_type in PAYMENT_TYPES:
+        payload["Payments"] = [payment]
     if original_document_id is not None:
-        payload["OriginalDocumentID"] = original_document_id
+        payload["OriginalDocumentID"] = int(original_document_id)
     return payload
+
+
+def receipt_reference(store: str, order_id: int) -> str:
+    """`woo:<host/path>:<order_id>:receipt`: the Receipt for cash collected after an Invoice."""
+    return f"{external_reference(store, order_id)}:receipt"
+
+
+def build_receipt_document(order: Mapping[str, Any], *, store: str, settings: DocumentSettings,
+                           original_document_id: int, customer_id: int | None, today: date,
+                           credited: Decimal | float | str = ZERO) -> DocumentRequest | Parked | NotCredited:
+    """The Receipt (type 2) for the cash of an order invoiced at payment (a gateway rule `invoice`).
+
+    SUMIT's API description puts payments on receipts and items on invoices: the Receipt carries one
+    payment for what the customer paid (the order total less what was already credited) and no item
+    lines, so the stock moves once, with the Invoice. `OriginalDocumentID` links the Invoice.
+    """
+    order_id = _order_id(order)
+    original = _positive_id(original_document_id, "original_document_id")
+    try:
+        currency = _currency(order, settings)
+        amount = _money(order.get("total"), "the order total") - abs(Decimal(str(credited or 0)))
+    except _Park as exc:
+        return Parked(order_id, str(exc))
+    if amount <= 0:
+        return NotCredited(order_id, "nothing left to collect: the order was credited in full before it was completed")
+    reference = receipt_reference(store, order_id)
+    description = f"Payment for WooCommerce order #{_order_label(order)}"
+    customer = {"ID": int(customer_id)} if customer_id else _customer(order, settings)
+    payload = _payload(RECEIPT, order, settings, currency, today, description, reference, None, None, StoreTax(),
+                       customer=customer, payment=payment_entry(order, amount, currency, settings),
+                       original_document_id=original)
+    return DocumentRequest(order_id, reference, payload, float(amount), 0, False)
 
 
 # --- Credit documents ----------------------------------------------------------------------------
@@ -812,11 +1010,11 @@ def _refunded_item_id(line: Mapping[str, Any]) -> int:
 
 
 def _restocked_quantity(order_line: Mapping[str, Any] | None) -> int | None:
-    """How many units of an order line Woo put back in stock through refunds; None: unknown.
+    """How many units of an order line Woo put back in stock through refunds, in all; None: unknown.
 
-    Woo records restocked units on the order line as `_restock_refunded_items` (rec 86). A line
-    whose stock Woo tracked (`_reduced_stock` present) without that meta was not restocked.
-    With neither meta the product's stock was not tracked by Woo (or the data is incomplete).
+    Woo records restocked units on the order line as `_restock_refunded_items`, a running total over
+    every refund of the line. A line whose stock Woo tracked (`_reduced_stock` present) without that
+    meta was not restocked. With neither meta Woo did not track the product's stock.
     """
     if order_line is None:
         return None
@@ -831,27 +1029,29 @@ def build_credit_document(order: Mapping[str, Any], *, store: str, settings: Doc
                           original_document_id: int, refund: Mapping[str, Any] | None,
                           og_item_ids: Mapping[int, int], today: date,
                           restock: bool | None = None, original_type: int | None = None,
-                          prior_refunds: Sequence[Mapping[str, Any]] = ()) -> DocumentRequest | Parked:
-    """The credit document (1.5e) for a refund, or for the cancellation of the whole order.
+                          prior_refunds: Sequence[Mapping[str, Any]] = (), store_tax: StoreTax | None = None,
+                          customer_id: int | None = None, sale_amount: Decimal | float | str | None = None,
+                          credited: Decimal | float | str = ZERO, returned_units: Mapping[int, int] | None = None,
+                          cancellation_credited: bool = False) -> DocumentRequest | Parked | NotCredited:
+    """The credit document for a refund, or for the cancellation of the whole order.
 
-    - `refund` (a wc/v3 refund object, rec 87): credits its line items (negative quantity and
-      totals, `_refunded_item_id` = the order line), shipping and fee lines; the part of `amount`
-      not on any line is one `refund_label` line; no lines at all: one line for the amount.
-    - `refund=None`: the order was cancelled; every line is credited, less the quantities and
-      amounts of `prior_refunds` (refunds already credited by their own documents).
-    - Type: `settings.credit_type`, or the credit type of `original_type` (default: the
-      settings' document type). `OriginalDocumentID` links the original.
-    - Stock: a credit document raises the OfficeGuy stock of its cards (section 7), and the stock
-      flow then copies OfficeGuy's figure to Woo. So refunded units go on the product's card only
-      when Woo restocked them: `restock=True/False` says so for the whole refund; None (default)
-      reads it from the order line's meta (`_restock_refunded_items`, `_reduced_stock`, see
-      `_restocked_quantity`; unknown counts as restocked, Woo's `api_restock` default, A5).
-      Units not restocked are credited on the `refund_label` card, named in the line's description.
-      A cancellation always credits the product cards: Woo restores stock on cancel (A5).
-    - Quantities, prices and payments are positive: the credit type gives the sign (see module doc).
+    - `refund` (a wc/v3 refund object): credits its line items (`_refunded_item_id` names the order
+      line), shipping and fee lines; the part of `amount` on no line is one `refund_label` line.
+    - `refund=None`: the order was cancelled; the credit is what the earlier credits left of the sale
+      (`sale_amount` − `credited`), on the lines the `prior_refunds` (the credited refunds) left.
+    - Limits: a refund after the cancellation credit (`cancellation_credited`), or one that would take
+      the credits past `sale_amount` (default: the order total), is `NotCredited`.
+    - Stock: units go back on a product's card as WooCommerce restocked them. `returned_units` (order
+      line id -> units the earlier credits returned) and the running total `_restock_refunded_items`
+      give this refund's share; `restock=True/False` overrides for the whole refund. A cancellation
+      returns every unit Woo no longer holds for the line (Woo restores stock on cancel).
+    - Type: `settings.credit_type`, or the credit type of `original_type`. Customer: the sale
+      document's card (`customer_id`) when known. Sign: `settings.credit_sign`.
     """
+    store_tax = store_tax or StoreTax()
     order_id = _order_id(order)
     og_item_ids = _id_map(og_item_ids)
+    returned = {_as_int(k): int(v) for k, v in (returned_units or {}).items()}
     # A wrong original id or type is the caller's bug, not the order's: ValueError, not Parked.
     original = _positive_id(original_document_id, "original_document_id")
     credit_type = settings.credit_type_for(original_type)
@@ -859,13 +1059,19 @@ def build_credit_document(order: Mapping[str, Any], *, store: str, settings: Doc
         if order_id <= 0:
             raise _Park(f"the order has no valid id ({order.get('id')!r})")
         currency = _currency(order, settings)
+        sale_total = _money(order.get("total"), "the order total") if sale_amount in (None, "") else \
+            abs(_money(sale_amount, "the sale document's amount"))
+        already = abs(_money(credited, "the credited amount"))
         order_lines = {_as_int(ln.get("id")): ln for ln in order.get("line_items") or () if _as_int(ln.get("id"))}
-        adjustment = _named_item(settings.refund_label, settings.adjustment_item_id)
         notes: list[str] = []
         tz = ZoneInfo(settings.timezone)
         if refund is None:
+            total = sale_total - already
+            if total <= 0:
+                return NotCredited(order_id, f"cancelled after refunds that already credited the whole sale "
+                                             f"({already} of {sale_total}); nothing more to credit")
             reference = credit_reference(store, order_id, "cancel")
-            lines, total = _cancel_lines(order, og_item_ids, settings, prior_refunds)
+            lines = _cancel_lines(order, og_item_ids, settings, prior_refunds, returned)
             wanted = today
             description = f"Cancellation of WooCommerce order #{_order_label(order)}"
             prefix = "Cancellation"
@@ -873,8 +1079,17 @@ def build_credit_document(order: Mapping[str, Any], *, store: str, settings: Doc
             refund_id = _as_int(refund.get("id"))
             if refund_id <= 0:
                 raise _Park(f"the refund has no valid id ({refund.get('id')!r})")
+            total = abs(_money(refund.get("amount"), "the refund amount"))
+            if cancellation_credited:
+                return NotCredited(order_id, f"refund #{refund_id} ({total}) was entered after the order's "
+                                             "cancellation credit, which already credited the whole sale; "
+                                             "recorded, not credited again")
+            if already + total - sale_total > HALF_CENT:
+                return NotCredited(order_id, f"refund #{refund_id} ({total}) would take the order's credits to "
+                                             f"{already + total}, past its sale document ({sale_total}); recorded, "
+                                             "not credited: check the refunds in WooCommerce")
             reference = credit_reference(store, order_id, refund_id)
-            lines, total = _refund_lines(refund, order_lines, og_item_ids, settings, restock, notes)
+            lines = _refund_lines(refund, order, order_lines, og_item_ids, settings, restock, notes, returned)
             wanted = _local_date(refund, "date_created", tz) or today
             reason = _text(refund.get("reason"))
             description = f"Refund #{refund_id} of WooCommerce order #{_order_label(order)}" + (
@@ -882,31 +1097,50 @@ def build_credit_document(order: Mapping[str, Any], *, store: str, settings: Doc
             prefix = "Refund"
         if total <= 0:
             raise _Park("nothing left to credit (the amount is 0 or was already credited)")
-        _balance(lines, total, settings.refund_label, adjustment)
         doc_date, replaced = _document_date(wanted, settings, today)
     except _Park as exc:
         return Parked(order_id, str(exc))
     if replaced:
         description += f" (refunded {wanted.isoformat()}; dated today: OfficeGuy refuses dates more than " \
                        f"{settings.max_past_days} days back)"
-    payload = _payload(credit_type, order, settings, currency, doc_date, description, reference, lines, total,
-                       original_document_id=original, payment_prefix=prefix)
-    return DocumentRequest(order_id, reference, payload, float(total), len(lines), replaced, tuple(notes))
+    sign = settings.credit_sign
+    mode = _vat_mode(lines, total, order, store_tax)
+    items, vat = _wire_lines(lines, mode, currency, sign, total, settings.refund_label, _refund_item(settings))
+    customer = {"ID": int(customer_id)} if customer_id else _customer(order, settings)
+    payment = payment_entry(order, sign * total, currency, settings, prefix) if credit_type in PAYMENT_TYPES else None
+    payload = _payload(credit_type, order, settings, currency, doc_date, description, reference, items, mode,
+                       store_tax, customer=customer, payment=payment, original_document_id=original)
+    stock = tuple({"line_id": ln.stock[0], "product_id": ln.stock[1], "variation_id": ln.stock[2],
+                   "quantity": ln.quantity} for ln in lines if ln.stock)
+    return DocumentRequest(order_id, reference, payload, float(total), len(items), replaced, tuple(notes),
+                           vat=float(max(vat, ZERO)), stock_lines=stock)
 
 
-def _refund_lines(refund: Mapping[str, Any], order_lines: Mapping[int, Mapping[str, Any]],
+def _unplaced_vat(order: Mapping[str, Any], gross: Decimal) -> Decimal:
+    """The VAT in an amount that is on no line: at the order's one rate; parked when it has several."""
+    if _money(order.get("total_tax"), "the order's total_tax") == 0:
+        return ZERO
+    rate = _single_rate(order)
+    if rate is None:
+        raise _Park(f"{gross} of the refund is on no line and the order has several VAT rates: the VAT in it "
+                    "cannot be known; refund by line in WooCommerce or credit it by hand")
+    return _cents(gross - gross / (1 + rate / 100))
+
+
+def _refund_lines(refund: Mapping[str, Any], order: Mapping[str, Any], order_lines: Mapping[int, Mapping[str, Any]],
                   og_item_ids: Mapping[int, int], settings: DocumentSettings, restock: bool | None,
-                  notes: list[str]) -> tuple[list[_Line], Decimal]:
+                  notes: list[str], returned: dict[int, int]) -> list[_Line]:
     amount = abs(_money(refund.get("amount"), "the refund amount"))
     problems: list[str] = []
     lines: list[_Line] = []
     raw_sum = ZERO
-    adjustment = _named_item(settings.refund_label, settings.adjustment_item_id)
+    refund_item = _refund_item(settings)
     for line in refund.get("line_items") or ():
-        original = order_lines.get(_refunded_item_id(line))
+        line_id = _refunded_item_id(line)
+        original = order_lines.get(line_id)
         name = _line_name(original or line)
         what = f"refunded line '{name}'"
-        gross = abs(_line_gross(line, what))
+        gross, tax = (abs(v) for v in _line_amounts(line, what))
         quantity = _quantity(line.get("quantity"))
         if quantity is None:
             problems.append(f"{what} has quantity {line.get('quantity')!r}, not a whole number")
@@ -915,7 +1149,7 @@ def _refund_lines(refund: Mapping[str, Any], order_lines: Mapping[int, Mapping[s
         raw_sum += gross
         if quantity == 0:
             if gross:  # money back without goods back: no stock effect
-                lines.append(_Line(f"{settings.refund_label}: {name}", 1, _cents(gross), adjustment))
+                lines.append(_Line(f"{settings.refund_label}: {name}", 1, gross, tax, refund_item))
             continue
         source = original if original is not None else line
         og_id = _credited_item(source, what, og_item_ids, problems)
@@ -923,80 +1157,92 @@ def _refund_lines(refund: Mapping[str, Any], order_lines: Mapping[int, Mapping[s
             continue
         if restock is None:
             known = _restocked_quantity(original)
-            back = quantity if known is None else min(quantity, known)
+            back = quantity if known is None else min(quantity, max(known - returned.get(line_id, 0), 0))
         else:
             back = quantity if restock else 0
-        unit = _cents(gross / quantity)
+        returned[line_id] = returned.get(line_id, 0) + back
         description = _line_description(source)
+        back_gross = _cents(gross * back / quantity)
+        back_tax = _cents(tax * back / quantity)
         if back:
-            lines.append(_Line(description, back, unit, {"ID": int(og_id)}))
+            lines.append(_Line(description, back, back_gross, back_tax, {"ID": int(og_id)}, _stock_key(source)))
         if quantity - back:
             notes.append(f"{quantity - back} × '{name}' refunded without restock in WooCommerce: "
                          "credited without returning OfficeGuy stock")
-            lines.append(_Line(f"{description} (not restocked)", quantity - back, unit, adjustment))
+            lines.append(_Line(f"{description} (not restocked)", quantity - back, gross - back_gross,
+                               tax - back_tax, refund_item))
     for line in refund.get("shipping_lines") or ():
         title = _text(line.get("method_title")) or settings.shipping_label
-        gross = abs(_line_gross(line, f"refunded shipping '{title}'"))
+        gross, tax = (abs(v) for v in _line_amounts(line, f"refunded shipping '{title}'"))
         raw_sum += gross
         if gross:
-            lines.append(_Line(title, 1, _cents(gross), _named_item(settings.shipping_label,
-                                                                     settings.shipping_item_id)))
+            lines.append(_Line(title, 1, gross, tax, _named_item(settings.shipping_label, settings.shipping_item_id,
+                                                                  "shipping")))
     for line in refund.get("fee_lines") or ():
         title = _text(line.get("name")) or settings.fee_label
-        gross = _line_gross(line, f"refunded fee '{title}'")
+        gross, tax = _line_amounts(line, f"refunded fee '{title}'")
         raw_sum -= gross  # a refunded fee is negative; a refunded negative fee (discount) is positive
         if gross:
-            lines.append(_Line(title, 1, _cents(-gross), _named_item(settings.fee_label, settings.fee_item_id)))
+            lines.append(_Line(title, 1, -gross, -tax, _named_item(settings.fee_label, settings.fee_item_id, "fee")))
     if problems:
         raise _Park(_reason(problems))
     if raw_sum - amount > CENT:
         raise _Park(f"the refund's lines add up to {raw_sum} but the refund amount is {amount}; "
                     "credit it by hand")
     if amount - raw_sum > CENT:
-        # Part of the amount is on no line (A5: a refund may be an amount only): one line for it.
-        lines.append(_Line(settings.refund_label, 1, _cents(amount - raw_sum), adjustment))
-    return lines, amount
+        # Part of the amount is on no line (a refund may be an amount only): one line for it.
+        rest = amount - raw_sum
+        lines.append(_Line(settings.refund_label, 1, rest, _unplaced_vat(order, rest), refund_item))
+    return lines
 
 
 def _cancel_lines(order: Mapping[str, Any], og_item_ids: Mapping[int, int], settings: DocumentSettings,
-                  prior_refunds: Sequence[Mapping[str, Any]]) -> tuple[list[_Line], Decimal]:
-    total = _money(order.get("total"), "the order total")
-    refunded_qty: dict[int, int] = {}
-    refunded_gross: dict[int, Decimal] = {}
+                  prior_refunds: Sequence[Mapping[str, Any]], returned: Mapping[int, int]) -> list[_Line]:
+    """What a cancellation credits: per line, the money the credited refunds left and the units Woo
+    no longer holds that no earlier credit returned."""
+    refunded: dict[int, tuple[Decimal, Decimal]] = {}
     for prior in prior_refunds:
-        total -= abs(_money(prior.get("amount"), "a prior refund's amount"))
         for kind in ("line_items", "shipping_lines", "fee_lines"):
             for line in prior.get(kind) or ():
                 target = _refunded_item_id(line)
-                refunded_qty[target] = refunded_qty.get(target, 0) + abs(_quantity(line.get("quantity")) or 0)
-                refunded_gross[target] = refunded_gross.get(target, ZERO) + _line_gross(line, "a prior refund line")
+                gross, tax = _line_amounts(line, "a prior refund line")
+                old = refunded.get(target, (ZERO, ZERO))
+                refunded[target] = (old[0] + gross, old[1] + tax)  # refund lines are negative
     problems: list[str] = []
     lines: list[_Line] = []
+    refund_item = _refund_item(settings)
     for line in order.get("line_items") or ():
         name = _line_name(line)
         quantity = _quantity(line.get("quantity"))
         if not quantity or quantity < 0:
             continue
-        gross = _line_gross(line, f"line '{name}'")
-        remaining = quantity - refunded_qty.get(_as_int(line.get("id")), 0)
-        if remaining <= 0:
-            continue
-        og_id = _credited_item(line, f"line '{name}'", og_item_ids, problems)
-        if og_id is None:
-            continue
-        lines.append(_Line(_line_description(line), remaining, _cents(gross / quantity), {"ID": int(og_id)}))
-    for kind, label, item_id, title_key in (("shipping_lines", settings.shipping_label, settings.shipping_item_id,
-                                             "method_title"),
-                                            ("fee_lines", settings.fee_label, settings.fee_item_id, "name")):
+        line_id = _as_int(line.get("id"))
+        gross, tax = _line_amounts(line, f"line '{name}'")
+        less = refunded.get(line_id, (ZERO, ZERO))
+        gross, tax = max(gross + less[0], ZERO), max(tax + less[1], ZERO)
+        held = max(_quantity(_meta(line, "_reduced_stock")) or 0, 0) if _has_meta(line, "_reduced_stock") else 0
+        back = max(quantity - returned.get(line_id, 0) - held, 0)
+        description = _line_description(line)
+        if back:
+            og_id = _credited_item(line, f"line '{name}'", og_item_ids, problems)
+            if og_id is None:
+                continue
+            lines.append(_Line(description, back, gross, tax, {"ID": int(og_id)}, _stock_key(line)))
+        elif gross:
+            lines.append(_Line(f"{description} (not restocked)", 1, gross, tax, refund_item))
+    for kind, label, item_id, title_key, service in (
+            ("shipping_lines", settings.shipping_label, settings.shipping_item_id, "method_title", "shipping"),
+            ("fee_lines", settings.fee_label, settings.fee_item_id, "name", "fee")):
         for line in order.get(kind) or ():
             title = _text(line.get(title_key)) or label
-            # Prior refund lines carry negative totals: adding them leaves what is still to credit.
-            gross = _line_gross(line, f"{title}") + refunded_gross.get(_as_int(line.get("id")), ZERO)
+            gross, tax = _line_amounts(line, title)
+            less = refunded.get(_as_int(line.get("id")), (ZERO, ZERO))
+            gross, tax = gross + less[0], tax + less[1]
             if gross:
-                lines.append(_Line(title, 1, _cents(gross), _named_item(label, item_id)))
+                lines.append(_Line(title, 1, gross, tax, _named_item(label, item_id, service)))
     if problems:
         raise _Park(_reason(problems))
-    return lines, total
+    return lines
 
 
 # --- Pending quantities (I3) ---------------------------------------------------------------------

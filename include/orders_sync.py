@@ -23,16 +23,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
-from include.api_http import AmbiguousWriteError, ApiError, BusinessError
+from include.api_http import AmbiguousWriteError, ApiError
 from include.ledger import Ledger
+from include.officeguy_codes import DOCUMENT_TYPE_NAMES, DocumentType
 from include.order_documents import (
     DocumentRequest,
     DocumentSettings,
+    NotCredited,
     Parked,
+    StoreTax,
     build_credit_document,
     build_document,
+    build_receipt_document,
     credit_reference,
     external_reference,
+    receipt_reference,
     resolve_lines,
 )
 
@@ -41,8 +46,11 @@ log = logging.getLogger(__name__)
 PLUGIN_META_KEY = "OfficeGuyDocumentID"  # the official plugin's de-duplication key (officeguy-api.md 2.2)
 NUMBER_META_KEY = "OfficeGuyDocumentNumber"
 SALE = "sale"
-DOC_TYPE_NAMES = {0: "Invoice", 1: "InvoiceAndReceipt", 2: "Receipt", 5: "CreditInvoice",
-                  6: "CreditInvoiceAndReceipt", 7: "CreditReceipt"}
+RECEIPT = "receipt"  # the Receipt for cash collected on an order invoiced at payment (gateway rule)
+CANCEL = "cancel"
+CHANGED = "changed"  # a parked marker: the order was edited after its sale document
+DOC_TYPE_NAMES = DOCUMENT_TYPE_NAMES
+DONE = ("documented", "recorded")
 
 
 class OfficeGuyClient(Protocol):
@@ -80,8 +88,15 @@ def doc_key_for_refund(refund_id: int) -> str:
 
 
 # ----------------------------------------------------------------------------- 1. plan
-def plan(orders: Iterable[dict], ledger: Ledger, store: str, *, statuses: Iterable[str]) -> StepReport:
-    """A ledger row for every document the orders need; orders the plugin documented are recorded."""
+def plan(orders: Iterable[dict], ledger: Ledger, store: str, *, statuses: Iterable[str],
+         settings: DocumentSettings | None = None) -> StepReport:
+    """A ledger row for every document the orders need; orders the plugin documented are recorded.
+
+    Per order: the sale (paid statuses), a Receipt when an order invoiced under a gateway rule is
+    completed, a credit per refund and one for a cancellation once the sale is documented. An order
+    whose total or lines changed after its sale document is reported and parked (``changed``): a
+    second sale document is never issued (I8)."""
+    settings = settings or DocumentSettings()
     report = StepReport()
     statuses = set(statuses)
     orders = list(orders)
@@ -92,34 +107,88 @@ def plan(orders: Iterable[dict], ledger: Ledger, store: str, *, statuses: Iterab
         base = {"store": store, "woo_order_id": oid, "order_number": str(order.get("number") or oid),
                 "woo_status": order.get("status", ""), "order_modified_gmt": order.get("date_modified_gmt") or ""}
         sale = existing.get((oid, SALE))
-        documented = sale is not None and sale.state in ("documented", "recorded")
+        documented = sale is not None and sale.state in DONE
         plugin_doc = _meta(order, PLUGIN_META_KEY)
+        status = order.get("status", "")
         if not documented and plugin_doc and str(plugin_doc).isdigit():
             # Documented by the official plugin (or by us, with the ledger lost): record, never again.
             rows.append({**base, "doc_key": SALE, "external_reference": external_reference(store, oid),
                          "state": "recorded", "og_document_id": int(plugin_doc),
-                         "og_document_number": _int(_meta(order, NUMBER_META_KEY))})
+                         "og_document_number": _int(_meta(order, NUMBER_META_KEY)), "lines": _line_quantities(order)})
             if sale is None:
                 report.skipped.append({"order": oid, "reason": f"already documented in OfficeGuy "
                                        f"(order meta {PLUGIN_META_KEY}={plugin_doc}); recorded"})
-            continue
-        status = order.get("status", "")
-        if status in statuses:
+            documented = True
+        elif status in statuses:
             rows.append({**base, "doc_key": SALE, "external_reference": external_reference(store, oid),
                          "lines": _line_quantities(order)})
         elif (status in ("cancelled", "refunded", "failed") and not documented and sale is not None
               and sale.state in ("pending", "failed", "parked")):
             ledger.set_state(store, oid, SALE, "skipped", f"{status} before it was documented")
             report.skipped.append({"order": oid, "reason": f"{status} before it was documented"})
-        if documented:
-            for refund in order.get("refunds") or []:
-                rid = int(refund["id"])
-                rows.append({**base, "doc_key": doc_key_for_refund(rid),
-                             "external_reference": credit_reference(store, oid, rid)})
-            if status == "cancelled" and not order.get("refunds"):
-                rows.append({**base, "doc_key": "cancel", "external_reference": credit_reference(store, oid, "cancel")})
+        if not documented:
+            continue
+        if sale is not None and sale.state == "documented":
+            _check_unchanged(order, sale, existing.get((oid, CHANGED)), base, rows, report)
+        sale_type = sale.document_type if sale is not None and sale.document_type is not None else None
+        if (status == "completed" and sale_type == DocumentType.INVOICE
+                and settings.sale_type_for(order) == DocumentType.INVOICE
+                and _text(order.get("payment_method")) in settings.gateway_rules):
+            rows.append({**base, "doc_key": RECEIPT, "external_reference": receipt_reference(store, oid)})
+        for refund in order.get("refunds") or []:
+            rid = int(refund["id"])
+            rows.append({**base, "doc_key": doc_key_for_refund(rid),
+                         "external_reference": credit_reference(store, oid, rid)})
+        if status == "cancelled":
+            rows.append({**base, "doc_key": CANCEL, "external_reference": credit_reference(store, oid, "cancel")})
     ledger.ensure_documents(rows)
     return report
+
+
+def _check_unchanged(order: dict, sale: Any, marker: Any, base: dict, rows: list[dict], report: StepReport) -> None:
+    """Report and park an order whose total or lines differ from what its sale document recorded."""
+    if not sale.order_total:
+        return  # documented before the ledger kept totals: nothing to compare with
+    before, now = str(sale.order_total), str(order.get("total") or "")
+    changes = []
+    if _decimal(before) != _decimal(now):
+        changes.append(f"total {before} when documented, {now} now")
+    if _units(sale.lines) != _units(_line_quantities(order)):
+        changes.append("its lines or quantities differ")
+    if not changes:
+        return
+    if marker is not None and marker.state == "parked" and marker.order_modified_gmt == base["order_modified_gmt"]:
+        return  # already reported for this version of the order
+    reason = (f"changed after it was documented (OfficeGuy document #{sale.og_document_number}): "
+              f"{'; '.join(changes)}. A second sale document is never issued: issue a credit or a new "
+              "document by hand in OfficeGuy, or undo the edit in WooCommerce")
+    rows.append({**base, "doc_key": CHANGED, "external_reference": external_reference(base["store"],
+                                                                                     base["woo_order_id"]),
+                 "state": "parked", "last_error": reason, "reopen": False})
+    report.parked.append({"order": base["woo_order_id"], "doc_key": CHANGED, "reason": reason})
+
+
+def _decimal(value: Any) -> Any:
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        return Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
+def _units(lines: Iterable[dict] | None) -> dict[tuple[int, int], int]:
+    units: dict[tuple[int, int], int] = {}
+    for line in lines or ():
+        key = (int(line.get("product_id") or 0), int(line.get("variation_id") or 0))
+        quantity = int(line.get("quantity") or 0)
+        if quantity > 0:
+            units[key] = units.get(key, 0) + quantity
+    return units
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
 
 
 # ----------------------------------------------------------------------------- 2. item cards
@@ -180,6 +249,19 @@ class DocumentContext:
     today: date
     max_attempts: int = 5
     lease_seconds: float = 900
+    store_tax: StoreTax = field(default_factory=StoreTax)
+
+
+def _doc_order(doc_key: str) -> tuple[int, int]:
+    """Sale first (a credit needs its original), then the receipt, the refunds by id, the cancellation
+    last (it credits what the refunds left)."""
+    if doc_key == SALE:
+        return 0, 0
+    if doc_key == RECEIPT:
+        return 1, 0
+    if doc_key.startswith("refund:"):
+        return 2, int(doc_key.split(":", 1)[1])
+    return 3, 0
 
 
 def create_documents(orders: Iterable[dict], item_ids: Mapping[int, int], ctx: DocumentContext) -> StepReport:
@@ -187,8 +269,9 @@ def create_documents(orders: Iterable[dict], item_ids: Mapping[int, int], ctx: D
     report = StepReport()
     by_id = {int(o["id"]): o for o in orders}
     rows = ctx.ledger.documents(ctx.store, order_ids=list(by_id), states=("pending", "failed", "claimed"))
-    # sales first: a credit needs its original's document id
-    for row in sorted(rows, key=lambda r: (r.doc_key != SALE, r.woo_order_id)):
+    for row in sorted(rows, key=lambda r: (r.woo_order_id, _doc_order(r.doc_key))):
+        if row.doc_key == CHANGED:
+            continue
         _one_document(by_id[row.woo_order_id], row.doc_key, item_ids, ctx, report)
     return report
 
@@ -196,16 +279,19 @@ def create_documents(orders: Iterable[dict], item_ids: Mapping[int, int], ctx: D
 def _one_document(order: dict, doc_key: str, item_ids: Mapping[int, int], ctx: DocumentContext,
                   report: StepReport) -> None:
     oid = int(order["id"])
-    original = None
-    if doc_key != SALE:
-        sale = ctx.ledger.documents(ctx.store, order_ids=[oid], doc_key=SALE)
-        original = sale[0] if sale and sale[0].og_document_id else None
-        if original is None:
-            return  # nothing to credit yet
+    history = {r.doc_key: r for r in ctx.ledger.documents(ctx.store, order_ids=[oid])}
+    sale = history.get(SALE)
+    if doc_key != SALE and (sale is None or sale.state not in DONE or not sale.og_document_id):
+        return  # nothing to credit or collect yet
     claim = ctx.ledger.claim_document(ctx.store, oid, doc_key, ctx.token, lease_seconds=ctx.lease_seconds)
     if claim is None:
         return  # another run holds it, or it is done
-    request = _build(order, doc_key, item_ids, ctx, original)
+    request = _build(order, doc_key, item_ids, ctx, history)
+    if isinstance(request, NotCredited):
+        ctx.ledger.release_document(ctx.store, oid, doc_key, ctx.token, error=request.reason, park=True)
+        ctx.ledger.set_state(ctx.store, oid, doc_key, "skipped", request.reason)
+        report.skipped.append({"order": oid, "doc_key": doc_key, "reason": request.reason})
+        return
     if isinstance(request, Parked):
         ctx.ledger.release_document(ctx.store, oid, doc_key, ctx.token, error=request.reason, park=True)
         report.parked.append({"order": oid, "doc_key": doc_key, "reason": request.reason})
@@ -225,37 +311,64 @@ def _one_document(order: dict, doc_key: str, item_ids: Mapping[int, int], ctx: D
                                             max_attempts=ctx.max_attempts)
         _failed(report, oid, doc_key, str(exc), state)
         return
-    except BusinessError as exc:
+    except ApiError as exc:  # a business error, or transient with retries exhausted: nothing was created
         state = ctx.ledger.release_document(ctx.store, oid, doc_key, ctx.token, error=str(exc),
                                             max_attempts=ctx.max_attempts)
         _failed(report, oid, doc_key, str(exc), state)
         return
-    except ApiError as exc:  # transient, retries exhausted: nothing was created
-        state = ctx.ledger.release_document(ctx.store, oid, doc_key, ctx.token, error=str(exc),
-                                            max_attempts=ctx.max_attempts)
-        _failed(report, oid, doc_key, str(exc), state)
-        return
-    ctx.ledger.record_document(ctx.store, oid, doc_key, ctx.token, document_id=created.document_id,
-                               document_number=created.document_number, customer_id=created.customer_id,
-                               document_type=request.payload["Details"]["Type"], document_date=doc_date)
+    _record(request, doc_key, ctx, created.document_id, created.document_number, created.customer_id,
+            doc_date)
     report.created.append({"order": oid, "number": order.get("number"), "doc_key": doc_key,
                            "document_id": created.document_id, "document_number": created.document_number,
-                           "date_replaced": request.date_replaced})
+                           "date_replaced": request.date_replaced, "total": request.total, "vat": request.vat})
+
+
+def _record(request: DocumentRequest, doc_key: str, ctx: DocumentContext, document_id: int,
+            number: int | None, customer_id: int | None, doc_date: str) -> None:
+    ctx.ledger.record_document(
+        ctx.store, request.order_id, doc_key, ctx.token, document_id=document_id, document_number=number,
+        customer_id=customer_id, document_type=request.payload["Details"]["Type"], document_date=doc_date,
+        amount=f"{request.total:.2f}", order_total=f"{request.total:.2f}" if doc_key == SALE else "",
+        lines=[dict(line) for line in request.stock_lines])
 
 
 def _build(order: dict, doc_key: str, item_ids: Mapping[int, int], ctx: DocumentContext,
-           original) -> DocumentRequest | Parked:
+           history: Mapping[str, Any]) -> DocumentRequest | Parked | NotCredited:
     if doc_key == SALE:
-        return build_document(order, store=ctx.store, settings=ctx.settings, og_item_ids=item_ids, today=ctx.today)
+        return build_document(order, store=ctx.store, settings=ctx.settings, og_item_ids=item_ids, today=ctx.today,
+                              store_tax=ctx.store_tax)
+    sale = history[SALE]
+    credits = [r for key, r in history.items() if (key == CANCEL or key.startswith("refund:")) and r.state in DONE]
+    credited = sum((float(r.amount or 0) for r in credits), 0.0)
+    if doc_key == RECEIPT:
+        return build_receipt_document(order, store=ctx.store, settings=ctx.settings,
+                                      original_document_id=sale.og_document_id, customer_id=sale.og_customer_id,
+                                      today=ctx.today, credited=f"{credited:.2f}")
     refund = None
     if doc_key.startswith("refund:"):
         rid = int(doc_key.split(":", 1)[1])
         refund = next((r for r in _refunds(order, ctx) if int(r["id"]) == rid), None)
         if refund is None:
             return Parked(int(order["id"]), f"refund {rid} is no longer in WooCommerce; check the order's refunds")
-    return build_credit_document(order, store=ctx.store, settings=ctx.settings,
-                                 original_document_id=original.og_document_id, refund=refund,
-                                 og_item_ids=item_ids, today=ctx.today)
+    returned: dict[int, int] = {}
+    for row in credits:
+        for line in row.lines or ():
+            if line.get("line_id"):
+                returned[int(line["line_id"])] = returned.get(int(line["line_id"]), 0) + int(line.get("quantity") or 0)
+    credited_refunds = {int(key.split(":", 1)[1]) for key, r in history.items()
+                        if key.startswith("refund:") and r.state in DONE}
+    prior = [r for r in _refunds(order, ctx) if int(r["id"]) in credited_refunds] if refund is None else []
+    receipt = history.get(RECEIPT)
+    original_type = sale.document_type
+    if original_type == DocumentType.INVOICE and receipt is not None and receipt.state in DONE:
+        original_type = DocumentType.INVOICE_AND_RECEIPT  # the cash was collected: the credit pays it back
+    cancel = history.get(CANCEL)
+    return build_credit_document(
+        order, store=ctx.store, settings=ctx.settings, original_document_id=sale.og_document_id, refund=refund,
+        og_item_ids=item_ids, today=ctx.today, original_type=original_type if original_type in (0, 1, 2) else None,
+        prior_refunds=prior, store_tax=ctx.store_tax, customer_id=sale.og_customer_id,
+        sale_amount=sale.amount or None, credited=f"{credited:.2f}", returned_units=returned,
+        cancellation_credited=cancel is not None and cancel.state in DONE)
 
 
 def _refunds(order: dict, ctx: DocumentContext) -> list[dict]:
@@ -278,8 +391,8 @@ def _look_up(request: DocumentRequest, doc_date: str, ctx: DocumentContext, repo
     if not matches:
         return False
     doc = matches[0]
-    ctx.ledger.record_document(ctx.store, request.order_id, doc_key, ctx.token, document_id=doc.document_id,
-                               document_number=doc.document_number, document_type=doc_type, document_date=doc.date[:10])
+    _record(request, doc_key, ctx, doc.document_id, doc.document_number, getattr(doc, "customer_id", None),
+            doc.date[:10])
     report.found.append({"order": request.order_id, "doc_key": doc_key, "document_id": doc.document_id,
                          "document_number": doc.document_number})
     if len(matches) > 1:

@@ -76,7 +76,7 @@ class OfficeGuyDocumentsOperator(BaseOperator):
     def execute(self, context: Context) -> dict:
         from datetime import UTC, datetime
 
-        from include.order_documents import DocumentSettings
+        from include.order_documents import StoreTax
         from include.orders_sync import DocumentContext, create_documents
         from stock_sync.ledger import get_ledger
         from woocommerce.hooks import WooCommerceHook
@@ -89,9 +89,7 @@ class OfficeGuyDocumentsOperator(BaseOperator):
         woo = WooCommerceHook(self.woocommerce_conn_id)
         ctx = DocumentContext(
             ledger=get_ledger(), store=self.orders["store"], og=hook, woo=woo,
-            settings=DocumentSettings(document_type=settings.document_type, credit_type=settings.credit_type,
-                                      language=settings.document_language,
-                                      custom_dates_allowed=settings.custom_document_dates, timezone=settings.timezone),
+            settings=settings.document_settings(), store_tax=StoreTax(**(self.orders.get("store_tax") or {})),
             token=f"{self.dag_id}/{context['run_id']}/{context['ti'].try_number}",
             today=datetime.now(UTC).astimezone(_zone(settings.timezone)).date(), max_attempts=settings.max_attempts,
         )

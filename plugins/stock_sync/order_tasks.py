@@ -22,12 +22,16 @@ def plan_order_documents(extract: dict, *, dag_id: str, run_id: str, params: dic
     store = extract["store"]
     run_pk = ledger.start_run(flow=FLOW, dag_id=dag_id, run_id=run_id, store=store, dry_run=bool(params.get("dry_run")))
     orders = Stage.read_json(extract["path"])
-    report = plan(orders, ledger, store, statuses=config.load().order_statuses)
+    settings = config.load()
+    report = plan(orders, ledger, store, statuses=settings.order_statuses, settings=settings.document_settings())
     open_rows = ledger.documents(store, order_ids=[o["id"] for o in orders], states=("pending", "failed", "claimed"))
     for item in report.skipped:
         log.info("Order %s: %s", item["order"], item["reason"])
+    for item in report.parked:
+        log.error("Order %s parked [%s]: %s", item["order"], item["doc_key"], item["reason"])
     log.info("%d orders; %d documents to create", len(orders), len(open_rows))
-    return {"run_pk": run_pk, "orders": len(orders), "to_create": len(open_rows), "skipped": report.skipped}
+    return {"run_pk": run_pk, "orders": len(orders), "to_create": len(open_rows), "skipped": report.skipped,
+            "parked": report.parked}
 
 
 def report_order_run(extract: dict | None, planned: dict | None, cards: dict | None, documents: dict | None,
@@ -43,8 +47,10 @@ def report_order_run(extract: dict | None, planned: dict | None, cards: dict | N
     counts = {
         "orders": (extract or {}).get("orders", 0),
         "created": len(docs.get("created", [])), "found": len(docs.get("found", [])),
-        "parked": len(docs.get("parked", [])), "failed": len(docs.get("failed", [])),
-        "cards": len((cards or {}).get("cards", [])), "skipped": len((planned or {}).get("skipped", [])),
+        "parked": len(docs.get("parked", [])) + len((planned or {}).get("parked", [])),
+        "failed": len(docs.get("failed", [])),
+        "cards": len((cards or {}).get("cards", [])),
+        "skipped": len((planned or {}).get("skipped", [])) + len(docs.get("skipped", [])),
         "api_calls": sum((step or {}).get("api_calls", 0) for step in (extract, cards, documents, written)),
         "window": (extract or {}).get("window"),
     }
@@ -73,9 +79,11 @@ def report_order_run(extract: dict | None, planned: dict | None, cards: dict | N
     write_run_report(FLOW, {
         "dag_id": dag_id, "run_id": run_id, "status": status, "dry_run": dry_run, "message": message,
         **timing(ledger, run_pk), "window": window, "counts": counts,
-        "created": docs.get("created", []), "found": docs.get("found", []), "parked": docs.get("parked", []),
+        "created": docs.get("created", []), "found": docs.get("found", []),
+        "parked": (planned or {}).get("parked", []) + docs.get("parked", []),
         "failed": docs.get("failed", []) + (cards or {}).get("failed", []) + (written or {}).get("failed", []),
-        "cards": (cards or {}).get("cards", []), "skipped": (planned or {}).get("skipped", []),
+        "cards": (cards or {}).get("cards", []),
+        "skipped": (planned or {}).get("skipped", []) + docs.get("skipped", []),
         "history": history(ledger, FLOW, ("created", "parked", "failed")),
     })
     if status == "failed":

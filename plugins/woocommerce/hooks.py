@@ -346,6 +346,10 @@ class WooCommerceHook(BaseHook):
             params["include"] = ",".join(str(i) for i in include)
         return self.list_all("/orders", params)
 
+    def get_setting(self, group: str, setting_id: str) -> Any:
+        """One store setting's value, e.g. ``get_setting("general", "woocommerce_calc_taxes")`` -> "yes"."""
+        return self.request("GET", f"/settings/{group}/{setting_id}").json().get("value")
+
     def get_order(self, order_id: int) -> dict:
         return self.request("GET", f"/orders/{order_id}").json()
 

@@ -133,8 +133,14 @@ class WooCommerceOrdersExtractOperator(BaseOperator):
                 orders += hook.list_orders(include=open_ids)
         unique = list({o["id"]: o for o in orders}.values())
         path = Stage(settings.home, self.dag_id, context["run_id"]).write_json("orders", unique)
-        self.log.info("WooCommerce: %d orders (window %s) in %d API calls", len(unique), span or order_ids, hook.calls)
-        return {"path": path, "orders": len(unique), "store": store, "window": span, "api_calls": hook.calls}
+        # The store's tax settings decide how each document states VAT: read once per run.
+        tax = {"calc_taxes": hook.get_setting("general", "woocommerce_calc_taxes") == "yes",
+               "prices_include_tax": hook.get_setting("tax", "woocommerce_prices_include_tax") == "yes"} \
+            if unique else {}
+        self.log.info("WooCommerce: %d orders (window %s) in %d API calls; taxes %s", len(unique),
+                      span or order_ids, hook.calls, tax or "not read (no orders)")
+        return {"path": path, "orders": len(unique), "store": store, "window": span, "api_calls": hook.calls,
+                "store_tax": tax}
 
 
 class WooCommerceOrderWriteBackOperator(BaseOperator):
