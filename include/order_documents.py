@@ -32,7 +32,7 @@ VAT (SUMIT's Swagger: top-level `VATIncluded`, `VATRate`, `VATPerItem`; `Items[]
 - Otherwise (mixed rates, zero-rated lines beside taxed ones, or Woo's per-line rounding differing from
   OfficeGuy's total rounding): `VATPerItem: true`, `VATRate` null, `VATIncluded` false, each line's
   price without VAT and its `VAT` amount (`DocumentCurrency_VAT` outside ILS) exactly as Woo taxed it.
-  Never guessed: a refund amount that is on no line, on an order with several rates, is parked.
+  A refunded amount that is on no line carries the order's own share of VAT (total_tax ÷ total).
 - Lines: `UnitPrice` = round(line amount ÷ quantity, 2) (gross or net by the mode); when the rounded
   lines do not add up to the order total, one "Rounding" line (VAT 0 in per-item mode) makes them equal.
 
@@ -472,7 +472,7 @@ def _local_date(obj: Mapping[str, Any], field_name: str, tz: ZoneInfo) -> date |
 
 
 def _wire(value: Decimal) -> float:
-    return float(_cents(value))
+    return float(_cents(value)) + 0.0  # never -0.0
 # --- Customer, dates, currency, payments ---------------------------------------------------------
 
 
@@ -598,6 +598,8 @@ def _vat_mode(lines: Sequence[_Line], total: Decimal, order: Mapping[str, Any], 
     """How the document states VAT (module docstring "VAT")."""
     vat = sum((ln.vat for ln in lines), ZERO)
     if vat == 0:
+        if _money(order.get("total_tax"), "the order's total_tax") != 0:
+            return _VatMode(False, ZERO, False)  # untaxed lines of a taxed order: the customer pays VAT
         if store_tax.calc_taxes:
             return _VatMode(False, ZERO, True)
         return _VatMode(False, None, False)
@@ -988,7 +990,7 @@ def build_receipt_document(order: Mapping[str, Any], *, store: str, settings: Do
     original = _positive_id(original_document_id, "original_document_id")
     try:
         currency = _currency(order, settings)
-        amount = _money(order.get("total"), "the order total") - abs(Decimal(str(credited or 0)))
+        amount = _money(order.get("total"), "the order total") - abs(_money(credited, "the credited amount"))
     except _Park as exc:
         return Parked(order_id, str(exc))
     if amount <= 0:
@@ -1072,6 +1074,11 @@ def build_credit_document(order: Mapping[str, Any], *, store: str, settings: Doc
                                              f"({already} of {sale_total}); nothing more to credit")
             reference = credit_reference(store, order_id, "cancel")
             lines = _cancel_lines(order, og_item_ids, settings, prior_refunds, returned)
+            rest = total - sum((ln.gross for ln in lines), ZERO)
+            if abs(rest) > CENT * max(len(lines), 1):
+                # Credited amounts that were on no line (amount-only refunds): their VAT leaves too.
+                lines.append(_Line(f"{settings.refund_label}: already credited", 1, rest,
+                                   _unplaced_vat(order, rest), _refund_item(settings)))
             wanted = today
             description = f"Cancellation of WooCommerce order #{_order_label(order)}"
             prefix = "Cancellation"
@@ -1117,14 +1124,13 @@ def build_credit_document(order: Mapping[str, Any], *, store: str, settings: Doc
 
 
 def _unplaced_vat(order: Mapping[str, Any], gross: Decimal) -> Decimal:
-    """The VAT in an amount that is on no line: at the order's one rate; parked when it has several."""
-    if _money(order.get("total_tax"), "the order's total_tax") == 0:
+    """The VAT in a credited amount that is on no order line: the order's own share of VAT in its total
+    (order total_tax ÷ order total), so the credits' VAT can never pass the sale's."""
+    tax = _money(order.get("total_tax"), "the order's total_tax")
+    total = _money(order.get("total"), "the order total")
+    if tax == 0 or total <= 0:
         return ZERO
-    rate = _single_rate(order)
-    if rate is None:
-        raise _Park(f"{gross} of the refund is on no line and the order has several VAT rates: the VAT in it "
-                    "cannot be known; refund by line in WooCommerce or credit it by hand")
-    return _cents(gross - gross / (1 + rate / 100))
+    return _cents(gross * tax / total)
 
 
 def _refund_lines(refund: Mapping[str, Any], order: Mapping[str, Any], order_lines: Mapping[int, Mapping[str, Any]],

@@ -18,6 +18,7 @@ from include.order_documents import (
     CardRequest,
     DocumentRequest,
     DocumentSettings,
+    NotCredited,
     Parked,
     build_credit_document,
     build_document,
@@ -63,15 +64,19 @@ def _gross(line):
 def order(order_id=101, lines=None, *, shipping=(), fees=(), total=None, currency="ILS", customer_id=0,
           billing=None, status="processing", date_paid="2026-03-09T10:00:00", date_paid_gmt=None,
           date_created="2026-03-09T09:55:00", method="bacs", method_title="Direct Bank Transfer",
-          transaction_id="", number=None, tax_lines=(), refunds=()):
+          transaction_id="", number=None, tax_lines=(), refunds=(), total_tax=None, meta=()):
+    """A wc/v3 order; `total` and `total_tax` are the sums of its lines unless given (A5)."""
     lines = [li(1), li(2, "Gadget", 25, 2, "30.00")] if lines is None else list(lines)
     if total is None:
         total = sum((_gross(x) for x in [*lines, *shipping, *fees]), Decimal(0))
         total = f"{total:.2f}"
+    if total_tax is None:
+        total_tax = sum((Decimal(x["total_tax"] or "0") for x in [*lines, *shipping, *fees]), Decimal(0))
+        total_tax = f"{total_tax:.2f}"
     return {
         "id": order_id, "number": str(number or order_id), "status": status, "currency": currency,
         "prices_include_tax": False, "date_created": date_created, "date_created_gmt": None,
-        "date_paid": date_paid, "date_paid_gmt": date_paid_gmt, "total": total, "total_tax": "0.00",
+        "date_paid": date_paid, "date_paid_gmt": date_paid_gmt, "total": total, "total_tax": total_tax,
         "customer_id": customer_id,
         "billing": billing if billing is not None else {
             "first_name": "Ann", "last_name": "Buyer", "company": "", "address_1": "1 Test St", "address_2": "",
@@ -79,8 +84,16 @@ def order(order_id=101, lines=None, *, shipping=(), fees=(), total=None, currenc
             "phone": "050-1234567"},
         "payment_method": method, "payment_method_title": method_title, "transaction_id": transaction_id,
         "line_items": lines, "tax_lines": list(tax_lines), "shipping_lines": list(shipping),
-        "fee_lines": list(fees), "coupon_lines": [], "refunds": list(refunds), "meta_data": [],
+        "fee_lines": list(fees), "coupon_lines": [], "refunds": list(refunds),
+        "meta_data": [{"id": 700 + i, "key": k, "value": v} for i, (k, v) in enumerate(meta)],
     }
+
+
+def vat_line(rate=18, tax_total="0.00", rate_id=1):
+    """A wc/v3 order tax line (A5)."""
+    return {"id": 800 + rate_id, "rate_code": f"IL-VAT-{rate}", "rate_id": rate_id, "label": "VAT",
+            "compound": False, "tax_total": tax_total, "shipping_tax_total": "0.00", "rate_percent": rate,
+            "meta_data": []}
 
 
 def refund(refund_id=201, amount="10.00", lines=(), *, shipping=(), fees=(), reason="returned",
@@ -107,11 +120,12 @@ def with_meta(line, **meta):
 
 
 OG_IDS = {24: 1001, 25: 1002, 35: 1003, 39: 1004}
+OG_CARD_IDS = frozenset(OG_IDS.values())
 
 
-def build(o, settings=None, og_item_ids=OG_IDS, today=TODAY, store=STORE):
+def build(o, settings=None, og_item_ids=OG_IDS, today=TODAY, store=STORE, store_tax=None):
     return build_document(o, store=store, settings=settings or DocumentSettings(), og_item_ids=og_item_ids,
-                          today=today)
+                          today=today, store_tax=store_tax)
 
 
 def credit(o, rf, settings=None, og_item_ids=OG_IDS, today=TODAY, **kw):
@@ -120,20 +134,77 @@ def credit(o, rf, settings=None, og_item_ids=OG_IDS, today=TODAY, **kw):
 
 
 def items(result):
+    """(quantity, unit price, card id, description) per document line; the price is net in per-item mode."""
     assert isinstance(result, DocumentRequest), result
-    return [(i["Quantity"], i.get("UnitPrice", i.get("DocumentCurrency_UnitPrice")), i["Item"].get("ID"),
-             i["Description"]) for i in result.payload["Items"]]
+    return [(i["Quantity"], _price(i), i["Item"].get("ID"), i["Description"]) for i in result.payload["Items"]]
+
+
+def _price(item):
+    return item.get("UnitPrice", item.get("DocumentCurrency_UnitPrice"))
+
+
+def _vat(item):
+    return item.get("VAT", item.get("DocumentCurrency_VAT", 0.0))
+
+
+def _cents(value):
+    return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
 def sandbox_total(payload):
-    """The document total as the sandbox computes it (sandbox/officeguy/documents.py `_lines`)."""
-    lines = payload["Items"]
-    units = [round(i.get("DocumentCurrency_UnitPrice", i.get("UnitPrice")), 4) for i in lines]
-    return round(sum(round(i["Quantity"] * u, 2) for i, u in zip(lines, units, strict=True)), 2)
+    """The document total as OfficeGuy computes it: Σ round(quantity × unit price, 2), plus Σ VAT per item."""
+    total = sum((_cents(Decimal(i["Quantity"]) * Decimal(str(_price(i)))) for i in payload.get("Items", [])),
+                Decimal(0))
+    if payload.get("VATPerItem"):
+        total += sum((Decimal(str(_vat(i))) for i in payload["Items"]), Decimal(0))
+    return float(total)
 
 
 def paid(payload):
-    return round(sum(p.get("DocumentCurrency_Amount", p.get("Amount")) for p in payload.get("Payments", [])), 2)
+    return float(sum((Decimal(str(p.get("DocumentCurrency_Amount", p.get("Amount"))))
+                      for p in payload.get("Payments", [])), Decimal(0)))
+
+
+def assert_invariants(result, sign=1, *, og_card_ids=OG_CARD_IDS):
+    """What every built document must satisfy, whatever the rule that built it.
+
+    - the lines add up to the total to the cent (Σ quantity × price, plus Σ VAT in per-item mode);
+    - the payments, when the type carries them, equal the total;
+    - quantities are whole and positive; prices, per-item VAT and payments carry `sign` (the sale +1,
+      a credit `credit_sign`): the total, every payment and every product-card line (price and VAT) have
+      that sign (service lines may not: a discount fee, a balancing line);
+    - exactly one VAT mode; DocumentCurrency_* keys outside ILS; plain JSON.
+    """
+    assert isinstance(result, DocumentRequest), result
+    payload = result.payload
+    json.loads(json.dumps(payload))
+    total = Decimal(str(result.total))
+    assert total >= 0 and result.lines == len(payload.get("Items", []))
+    home = payload["Details"]["Currency"] == "ILS"
+    if payload.get("Items"):
+        assert Decimal(str(sandbox_total(payload))) == sign * total, (sandbox_total(payload), sign, total)
+        per_item = payload.get("VATPerItem") is True
+        assert payload["VATIncluded"] is (not per_item)
+        if per_item:
+            assert "VATRate" not in payload
+        for item in payload["Items"]:
+            assert isinstance(item["Quantity"], int) and item["Quantity"] > 0, item
+            assert ("UnitPrice" in item) is home and ("DocumentCurrency_UnitPrice" in item) is (not home), item
+            if per_item:
+                assert ("VAT" in item) is home and ("DocumentCurrency_VAT" in item) is (not home), item
+            else:
+                assert "VAT" not in item and "DocumentCurrency_VAT" not in item, item
+            if item["Item"].get("ID") in og_card_ids:
+                assert sign * _price(item) >= 0 and sign * _vat(item) >= 0, item
+        if per_item:
+            assert Decimal(str(result.vat)) == abs(sum((Decimal(str(_vat(i))) for i in payload["Items"]), Decimal(0)))
+    if payload["Details"]["Type"] in (1, 2, 6, 7):
+        assert len(payload["Payments"]) == 1
+        amount = payload["Payments"][0]
+        assert ("Amount" in amount) is home and ("DocumentCurrency_Amount" in amount) is (not home), amount
+        assert Decimal(str(paid(payload))) == sign * total
+    else:
+        assert "Payments" not in payload
 
 
 # --- settings ------------------------------------------------------------------------------------
@@ -240,7 +311,7 @@ def test_external_reference_refuses_bad_input(call):
 def test_normal_paid_order_with_two_lines_shipping_and_fee():
     o = order(lines=[li(1, "Widget", 24, 3, "30.00", "5.40", sku="W-1"), li(2, "Gadget", 25, 1, "12.50", "2.25")],
               shipping=[ship(total="20.00", tax="3.60")], fees=[fee(total="5.00", tax="0.90")],
-              transaction_id="TX-9", method_title="Credit card")
+              tax_lines=[vat_line(18, "12.15")], transaction_id="ch_9", method="stripe", method_title="Credit card")
     result = build(o)
     assert isinstance(result, DocumentRequest)
     assert items(result) == [
@@ -250,21 +321,24 @@ def test_normal_paid_order_with_two_lines_shipping_and_fee():
         (1, 5.9, None, "Gift wrap"),
     ]
     payload = result.payload
-    assert payload["Items"][2]["Item"] == {"Name": "Shipping", "SearchMode": 0}
-    assert payload["Items"][3]["Item"] == {"Name": "Fee", "SearchMode": 0}
-    assert payload["VATIncluded"] is True
+    assert payload["Items"][2]["Item"] == {"Name": "Shipping", "ExternalIdentifier": "stock-sync:shipping",
+                                           "SearchMode": 0}
+    assert payload["Items"][3]["Item"] == {"Name": "Fee", "ExternalIdentifier": "stock-sync:fee", "SearchMode": 0}
+    assert (payload["VATIncluded"], payload["VATRate"], "VATPerItem" in payload) == (True, 18.0, False)
     assert payload["Details"] == {
         "Type": 1,
         "Customer": {"Name": "Ann Buyer", "EmailAddress": "ann@example.test", "Phone": "050-1234567",
                      "City": "Tel Aviv", "Address": "1 Test St", "ZipCode": "6100000", "SearchMode": 1},
         "Date": "2026-03-09", "Language": 0, "Currency": "ILS", "Description": "WooCommerce order #101",
         "ExternalReference": "woo:shop.example.com:101",
+        "SendByEmail": {"EmailAddress": "ann@example.test", "Original": True, "SendAsPaymentRequest": False},
     }
-    assert payload["Payments"] == [{"Amount": 79.65, "Details_Other": {"Type": "Credit card",
-                                                                       "Description": "Credit card TX-9"}}]
-    assert (result.total, result.lines, result.date_replaced) == (79.65, 4, False)
+    assert payload["Payments"] == [{"Amount": 79.65, "Type": 5, "Details_CreditCard": {}}]
+    assert (result.total, result.lines, result.date_replaced, result.vat) == (79.65, 4, False, 12.15)
+    assert result.stock_lines == ({"line_id": 1, "product_id": 24, "variation_id": 0, "quantity": 3},
+                                  {"line_id": 2, "product_id": 25, "variation_id": 0, "quantity": 1})
     assert sandbox_total(payload) == paid(payload) == result.total
-    json.dumps(payload)  # the payload is plain JSON
+    assert_invariants(result)
 
 
 def test_recorded_paid_order_builds(tmp_path):
@@ -293,7 +367,13 @@ EMPTY_BILLING = {"first_name": "", "last_name": "", "company": "", "address_1": 
      {"Name": "Zoë 🦄 O'Brien", "SearchMode": 1}),
     ({**EMPTY_BILLING, "company": "חברה בע\"מ", "first_name": "Dan", "last_name": "Cohen", "address_1": "Herzl 1",
       "address_2": "Apt 4"}, 7, DocumentSettings(),
-     {"Name": "חברה בע\"מ Dan Cohen", "Address": "Herzl 1 Apt 4", "ExternalIdentifier": "7", "SearchMode": 2}),
+     {"Name": "חברה בע\"מ - Dan Cohen", "Address": "Herzl 1, Apt 4", "ExternalIdentifier": "7", "SearchMode": 2}),
+    ({**EMPTY_BILLING, "company": "Acme Ltd", "city": "Eilat", "state": "", "country": "IL"}, 0, DocumentSettings(),
+     {"Name": "Acme Ltd", "City": "Eilat", "SearchMode": 1}),
+    ({**EMPTY_BILLING, "first_name": "Jo", "city": "Austin", "state": "TX", "country": "us"}, 0, DocumentSettings(),
+     {"Name": "Jo", "City": "Austin, TX, US", "SearchMode": 1}),
+    ({**EMPTY_BILLING, "first_name": "Jo", "country": "DE"}, 0, DocumentSettings(), {"Name": "Jo", "City": "DE",
+                                                                                    "SearchMode": 1}),
     ({**EMPTY_BILLING, "first_name": "  ", "phone": " 050 "}, "12", DocumentSettings(),
      {"Name": "Guest", "Phone": "050", "ExternalIdentifier": "12", "SearchMode": 2}),
     ({}, 0, DocumentSettings(), {"Name": "Guest", "SearchMode": 1}),
@@ -322,15 +402,22 @@ def test_document_types_and_payments(doc_type, has_payments):
         assert paid(result.payload) == result.total == 40.0
 
 
-@pytest.mark.parametrize("method, title, txn, expected", [
-    ("bacs", "Direct Bank Transfer", "", {"Type": "Direct Bank Transfer", "Description": "Direct Bank Transfer"}),
-    ("paypal", "", "PP-1", {"Type": "paypal", "Description": "paypal PP-1"}),
-    ("", "", "", {"Type": "WooCommerce", "Description": "WooCommerce"}),
-    ("stripe", "כרטיס אשראי", "ch_1", {"Type": "כרטיס אשראי", "Description": "כרטיס אשראי ch_1"}),
+@pytest.mark.parametrize("method, title, txn, kind, details", [
+    ("bacs", "Direct Bank Transfer", "", 3, {"Details_BankTransfer": {}}),
+    ("bacs", "Direct Bank Transfer", "BT-77", 3, {"Details_BankTransfer": {"Reference": "BT-77"}}),
+    ("cheque", "Check payments", "", 4, {"Details_Cheque": {}}),
+    ("paypal", "", "PP-1", 6, {"Details_Digital": {"Type": "paypal", "Description": "paypal PP-1"}}),
+    ("ppcp-gateway", "PayPal", "8XY", 6, {"Details_Digital": {"Type": "PayPal", "Description": "PayPal 8XY"}}),
+    ("bit", "ביט", "", 6, {"Details_Digital": {"Type": "ביט", "Description": "ביט"}}),
+    ("stripe", "כרטיס אשראי", "ch_1", 5, {"Details_CreditCard": {}}),
+    ("woocommerce_payments", "Card", "pi_1", 5, {"Details_CreditCard": {}}),
+    ("", "", "", 8, {"Details_Other": {"Type": "WooCommerce", "Description": "WooCommerce"}}),
+    ("gift_voucher", "Voucher", "V-9", 8, {"Details_Other": {"Type": "Voucher", "Description": "Voucher V-9"}}),
 ])
-def test_payment_details_other(method, title, txn, expected):
+def test_payment_kinds(method, title, txn, kind, details):
     result = build(order(method=method, method_title=title, transaction_id=txn))
-    assert result.payload["Payments"][0]["Details_Other"] == expected
+    assert result.payload["Payments"] == [{"Amount": 40.0, "Type": kind, **details}]
+    assert_invariants(result)
 
 
 # --- currency ------------------------------------------------------------------------------------
@@ -347,12 +434,18 @@ def test_currency(currency, settings, price_key, amount_key):
     result = build(order(currency=currency), settings)
     assert result.payload["Details"]["Currency"] == currency.upper()
     assert all(price_key in i and len(i) == 4 for i in result.payload["Items"])
-    assert set(result.payload["Payments"][0]) == {amount_key, "Details_Other"}
+    assert set(result.payload["Payments"][0]) == {amount_key, "Type", "Details_BankTransfer"}
+    assert_invariants(result)
 
 
-@pytest.mark.parametrize("currency, reason", [("GBP", "currency GBP"), ("", "no currency"), (None, "no currency")])
-def test_unknown_currency_is_parked(currency, reason):
-    result = build(order(currency=currency))
+@pytest.mark.parametrize("currency, settings, reason", [
+    ("XYZ", DocumentSettings(), "currency XYZ is not one SUMIT lists"),
+    ("USD", DocumentSettings(currencies=frozenset({"ILS"})), "currency USD is not one OfficeGuy is configured for"),
+    ("", DocumentSettings(), "no currency"),
+    (None, DocumentSettings(), "no currency"),
+])
+def test_unknown_currency_is_parked(currency, settings, reason):
+    result = build(order(currency=currency), settings)
     assert isinstance(result, Parked) and reason in result.reason
 
 
@@ -411,14 +504,16 @@ def test_order_number_is_used_in_the_description():
     ([li(i, f"L{i}", 24, 3, "10.00") for i in range(1, 11)], [], 0.10),
 ])
 def test_rounding_adds_one_balancing_line(lines, shipping, expected_balance):
-    result = build(order(lines=lines, shipping=shipping))
+    result = build(order(lines=lines, shipping=shipping, tax_lines=[vat_line(18)]))
+    assert "VATPerItem" not in result.payload  # gross prices: the rounding is on the gross unit price
     balance = [i for i in result.payload["Items"] if i["Description"] == "Rounding"]
     if expected_balance is None:
         assert balance == []
     else:
         assert [(b["Quantity"], b["UnitPrice"], b["Item"]) for b in balance] == [
-            (1, expected_balance, {"Name": "Rounding", "SearchMode": 0})]
-    assert sandbox_total(result.payload) == paid(result.payload) == result.total
+            (1, expected_balance, {"Name": "Rounding", "ExternalIdentifier": "stock-sync:rounding", "SearchMode": 0})]
+    assert [i["Description"] for i in result.payload["Items"]].count("Flat rate") == 0  # zero shipping: left out
+    assert_invariants(result)
 
 
 def test_order_with_200_lines():
@@ -429,7 +524,8 @@ def test_order_with_200_lines():
     assert isinstance(result, DocumentRequest)
     assert result.lines in (201, 202)
     assert [i["Item"].get("ID") for i in result.payload["Items"][:200]] == [5000 + i for i in range(1, 201)]
-    assert sandbox_total(result.payload) == paid(result.payload) == result.total
+    assert result.payload["VATPerItem"] is True  # taxes at no listed rate: per item, as Woo taxed them
+    assert_invariants(result, og_card_ids=frozenset(og_ids.values()))
 
 
 def test_configured_cards_for_shipping_fee_and_rounding():
@@ -439,15 +535,21 @@ def test_configured_cards_for_shipping_fee_and_rounding():
     assert [i["Item"] for i in result.payload["Items"]] == [{"ID": 1001}, {"ID": 7001}, {"ID": 7002}, {"ID": 7003}]
 
 
-@pytest.mark.parametrize("fees, expected", [
-    ([fee(name="Discount", total="-5.00")], [(1, -5.0, None, "Discount")]),  # Woo's negative fee = a discount
-    ([fee(name="Zero", total="0.00")], []),
-    ([fee(name="", total="2.00", tax="0.36")], [(1, 2.36, None, "Fee")]),
+@pytest.mark.parametrize("fees, expected, vat", [
+    ([fee(name="Discount", total="-5.00")], [(1, -5.0, None, "Discount")], None),  # a negative fee = a discount
+    ([fee(name="Zero", total="0.00")], [], None),  # zero-value fee: left out
+    # a taxed fee beside an untaxed product: per item, the fee net with its own VAT
+    ([fee(name="", total="2.00", tax="0.36")], [(1, 2.0, None, "Fee")], [0.0, 0.36]),
 ])
-def test_fee_lines(fees, expected):
-    result = build(order(lines=[li(1, "Widget", 24, 1, "10.00")], fees=fees))
+def test_fee_lines(fees, expected, vat):
+    result = build(order(lines=[li(1, "Widget", 24, 1, "10.00")], fees=fees, tax_lines=[vat_line(18)] if vat else ()))
     assert items(result)[1:] == expected
-    assert sandbox_total(result.payload) == paid(result.payload) == result.total
+    if fees[0]["total"] != "0.00":
+        assert result.payload["Items"][1]["Item"] == {"Name": "Fee", "ExternalIdentifier": "stock-sync:fee",
+                                                      "SearchMode": 0}
+    if vat:
+        assert [i["VAT"] for i in result.payload["Items"]] == vat
+    assert_invariants(result)
 
 
 def test_free_product_line_is_documented_at_zero():
@@ -509,8 +611,10 @@ def test_variation_line_uses_the_variation_card():
     (order(total="n/a"), OG_IDS, "the order total is not a number"),
     ({**order(), "total": None}, OG_IDS, "the order has no total"),
     (order(shipping=[ship(total="-5.00")]), OG_IDS, "shipping 'Flat rate' has a negative total"),
-    (order(currency="JPY"), OG_IDS, "currency JPY"),
+    (order(currency="XYZ"), OG_IDS, "currency XYZ"),
     ({**order(), "id": None}, OG_IDS, "no valid id"),
+    (order(lines=[li(1, "Widget", 24, 1, "10.00", "1.80")], total="11.80", total_tax="0.00"), OG_IDS,
+     "the order's lines carry 1.80 VAT but its total_tax is 0.00"),
 ])
 def test_orders_that_cannot_be_documented_are_parked(o, og_ids, reason):
     result = build(o, og_item_ids=og_ids)
@@ -541,11 +645,7 @@ def test_og_item_ids_with_string_keys_from_xcom():
     assert items(build(order(), og_item_ids={"24": "1001", "25": 1002}))[0][2] == 1001
 
 
-def test_vat_rate_is_sent_only_when_the_order_has_one():
-    one = build(order(tax_lines=[{"id": 1, "rate_code": "IL-VAT", "rate_percent": 18, "tax_total": "1.80"}]))
-    two = build(order(tax_lines=[{"rate_percent": 18}, {"rate_percent": 0}]))
-    assert one.payload["VATRate"] == 18.0
-    assert "VATRate" not in two.payload and "VATRate" not in build(order()).payload
+# The VAT modes (the old "VATRate only when the order has one rate" test): tests/unit/test_order_documents_vat.py.
 
 
 # --- resolve_lines -------------------------------------------------------------------------------
@@ -633,44 +733,67 @@ def test_resolved_ids_feed_build_document():
 
 # --- credit documents ----------------------------------------------------------------------------
 
+# 18% VAT on the Gadget; the Widget and the shipping untaxed (so the whole order is per-item VAT).
 PAID = order(lines=[li(3, "Order Widget", 24, 2, "20.00", sku="ORD-W"), li(4, "Gadget", 25, 1, "15.00", "2.70")],
-             shipping=[ship(51, total="10.00")], transaction_id="TX-1")
+             shipping=[ship(51, total="10.00")], transaction_id="TX-1", tax_lines=[vat_line(18, "2.70")])
+REFUND_CARD = {"Name": "Refund", "ExternalIdentifier": "stock-sync:refund", "SearchMode": 0}
+SHIPPING_CARD = {"Name": "Shipping", "ExternalIdentifier": "stock-sync:shipping", "SearchMode": 0}
 
 
-@pytest.mark.parametrize("rf, expected_items, total", [
-    # partial: one of two units back (rec 84/87)
-    (refund(amount="10.00", lines=[rli(90, 3)]), [(1, 10.0, 1001, "Order Widget")], 10.0),
-    # full: every line, shipping too
+def chain(o, refunds, **kw):
+    """Credit `refunds` one after the other as the flow does (credited amount and returned units carried on)."""
+    credited, returned, results = Decimal(0), {}, []
+    for rf in refunds:
+        result = credit(o, rf, credited=credited, returned_units=dict(returned), **kw)
+        results.append(result)
+        if isinstance(result, DocumentRequest):
+            credited += Decimal(str(result.total))
+            for moved in result.stock_lines:
+                returned[moved["line_id"]] = returned.get(moved["line_id"], 0) + moved["quantity"]
+    return results, credited, returned
+
+
+@pytest.mark.parametrize("rf, expected_items, vat, total", [
+    # partial: one of two units back (rec 84/87); no VAT in it: prices incl. VAT, the company default rate
+    (refund(amount="10.00", lines=[rli(90, 3)]), [(1, -10.0, 1001, "Order Widget")], 0.0, 10.0),
+    # full: every line, shipping too; an 18% line beside untaxed ones: per item, net prices
     (refund(amount="47.70", lines=[rli(90, 3, -2, "-20.00"), rli(91, 4, -1, "-15.00", "-2.70", product_id=25,
                                                                   name="Gadget")],
             shipping=[{"id": 92, "method_title": "Flat rate", "total": "-10.00", "total_tax": "0.00",
                        "meta_data": [{"key": "_refunded_item_id", "value": "51"}]}]),
-     [(2, 10.0, 1001, "Order Widget"), (1, 17.7, 1002, "Gadget"), (1, 10.0, None, "Flat rate")], 47.7),
-    # amount only: one "Refund" line, no product card
-    (refund(amount="7.50"), [(1, 7.5, None, "Refund")], 7.5),
-    # a line plus an amount on no line
-    (refund(amount="12.00", lines=[rli(90, 3)]), [(1, 10.0, 1001, "Order Widget"), (1, 2.0, None, "Refund")], 12.0),
+     [(2, -10.0, 1001, "Order Widget"), (1, -15.0, 1002, "Gadget"), (1, -10.0, None, "Flat rate")],
+     [0.0, -2.7, 0.0], 47.7),
+    # amount only: one "Refund" line with the order's share of VAT (2.70 of 47.70: 7.50 holds 0.42)
+    (refund(amount="7.50"), [(1, -7.08, None, "Refund")], [-0.42], 7.5),
+    # a line plus an amount on no line (2.00 holds 0.11 VAT at the order's share)
+    (refund(amount="12.00", lines=[rli(90, 3)]), [(1, -10.0, 1001, "Order Widget"), (1, -1.89, None, "Refund")],
+     [0.0, -0.11], 12.0),
     # money back on a line without goods back (quantity 0)
-    (refund(amount="3.00", lines=[rli(90, 3, 0, "-3.00")]), [(1, 3.0, None, "Refund: Order Widget")], 3.0),
+    (refund(amount="3.00", lines=[rli(90, 3, 0, "-3.00")]), [(1, -3.0, None, "Refund: Order Widget")], 0.0, 3.0),
     # a third of 10.00 per unit: the balancing line keeps the total exact
     (refund(amount="10.00", lines=[rli(90, 3, -3, "-10.00")]),
-     [(3, 3.33, 1001, "Order Widget"), (1, 0.01, None, "Refund")], 10.0),
+     [(3, -3.33, 1001, "Order Widget"), (1, -0.01, None, "Refund")], 0.0, 10.0),
 ])
-def test_refund_credit(rf, expected_items, total):
+def test_refund_credit(rf, expected_items, vat, total):
     result = credit(PAID, rf)
     assert isinstance(result, DocumentRequest), result
     assert items(result) == expected_items
+    payload = result.payload
+    if isinstance(vat, list):
+        assert (payload["VATPerItem"], payload["VATIncluded"], "VATRate" in payload) == (True, False, False)
+        assert [i["VAT"] for i in payload["Items"]] == vat
+    else:
+        assert (payload["VATIncluded"], payload.get("VATRate"), "VATPerItem" in payload) == (True, vat, False)
+    assert all(i["Item"] in (REFUND_CARD, SHIPPING_CARD) for i in payload["Items"] if "ID" not in i["Item"])
     assert result.total == total
-    details = result.payload["Details"]
+    details = payload["Details"]
     assert details["Type"] == 6
-    assert result.payload["OriginalDocumentID"] == 80000001
+    assert payload["OriginalDocumentID"] == 80000001
     assert details["ExternalReference"] == result.external_reference == "woo:shop.example.com:101:refund:201"
     assert details["Description"] == "Refund #201 of WooCommerce order #101: returned"
     assert details["Date"] == "2026-03-10"
-    assert result.payload["Payments"] == [{"Amount": total, "Details_Other": {
-        "Type": "Direct Bank Transfer", "Description": "Refund Direct Bank Transfer TX-1"}}]
-    assert all(i["Quantity"] > 0 for i in result.payload["Items"])  # the credit type gives the sign
-    assert sandbox_total(result.payload) == paid(result.payload) == total
+    assert payload["Payments"] == [{"Amount": -total, "Type": 3, "Details_BankTransfer": {"Reference": "TX-1"}}]
+    assert_invariants(result, -1)
 
 
 def test_recorded_refund_credit():
@@ -678,30 +801,38 @@ def test_recorded_refund_credit():
     recorded_refund = json.loads((RECORDINGS / "87-refunds-list.json").read_text())["response"]["json"][0]
     result = credit(recorded_order, recorded_refund, settings=DocumentSettings(currencies=frozenset({"USD"})),
                     today=dt.date(2026, 11, 28))
-    assert items(result) == [(1, 10.0, 1001, "Order Widget")]  # restocked (rec 86: _restock_refunded_items 1)
+    assert items(result) == [(1, -10.0, 1001, "Order Widget")]  # restocked (rec 86: _restock_refunded_items 1)
     assert result.payload["Details"]["Date"] == "2026-11-27"
-    assert result.payload["Payments"][0]["DocumentCurrency_Amount"] == 10.0
+    assert result.payload["Payments"][0]["DocumentCurrency_Amount"] == -10.0
+    assert [m["quantity"] for m in result.stock_lines] == [1]
+    assert_invariants(result, -1)
 
 
-@pytest.mark.parametrize("order_meta, restock, product_units, not_restocked_units", [
-    ({}, None, 2, 0),  # Woo recorded nothing about this line's stock: Woo's default api_restock=true
-    ({"_reduced_stock": 2}, None, 0, 2),  # Woo tracked the stock and put none back
-    ({"_reduced_stock": 1, "_restock_refunded_items": 1}, None, 1, 1),
-    ({"_reduced_stock": 0, "_restock_refunded_items": 2}, None, 2, 0),
-    ({"_reduced_stock": 2}, True, 2, 0),
-    ({"_restock_refunded_items": 2}, False, 0, 2),
+@pytest.mark.parametrize("order_meta, restock, returned, product_units, not_restocked_units", [
+    ({}, None, {}, 2, 0),  # Woo recorded nothing about this line's stock: Woo's default api_restock=true
+    ({"_reduced_stock": 2}, None, {}, 0, 2),  # Woo tracked the stock and put none back
+    ({"_reduced_stock": 1, "_restock_refunded_items": 1}, None, {}, 1, 1),
+    ({"_reduced_stock": 0, "_restock_refunded_items": 2}, None, {}, 2, 0),
+    # the running total: an earlier credit already returned one of the two restocked units
+    ({"_reduced_stock": 0, "_restock_refunded_items": 2}, None, {3: 1}, 1, 1),
+    ({"_reduced_stock": 0, "_restock_refunded_items": 2}, None, {3: 2}, 0, 2),
+    ({"_reduced_stock": 2}, True, {}, 2, 0),
+    ({"_restock_refunded_items": 2}, False, {}, 0, 2),
 ])
-def test_refund_credit_returns_stock_only_when_woo_restocked(order_meta, restock, product_units,
+def test_refund_credit_returns_stock_only_when_woo_restocked(order_meta, restock, returned, product_units,
                                                              not_restocked_units):
     o = order(lines=[with_meta(li(3, "Order Widget", 24, 2, "20.00"), **order_meta)])
-    result = credit(o, refund(amount="20.00", lines=[rli(90, 3, -2, "-20.00")]), restock=restock)
+    result = credit(o, refund(amount="20.00", lines=[rli(90, 3, -2, "-20.00")]), restock=restock,
+                    returned_units=returned)
     by_card = {}
     for quantity, _, og_id, _ in items(result):
         by_card[og_id] = by_card.get(og_id, 0) + quantity
     assert by_card.get(1001, 0) == product_units
     assert by_card.get(None, 0) == not_restocked_units
+    assert sum(m["quantity"] for m in result.stock_lines) == product_units
     assert bool(result.notes) is bool(not_restocked_units)
-    assert sandbox_total(result.payload) == paid(result.payload) == 20.0
+    assert result.total == 20.0
+    assert_invariants(result, -1)
 
 
 @pytest.mark.parametrize("settings, original_type, doc_type, has_payments", [
@@ -715,49 +846,69 @@ def test_credit_types(settings, original_type, doc_type, has_payments):
     result = credit(PAID, refund(), settings=settings, original_type=original_type)
     assert result.payload["Details"]["Type"] == doc_type
     assert ("Payments" in result.payload) is has_payments
+    assert_invariants(result, -1)
 
 
 def test_cancellation_credits_every_line():
     result = credit(PAID, None)
-    assert items(result) == [(2, 10.0, 1001, "Order Widget"), (1, 17.7, 1002, "Gadget"),
-                             (1, 10.0, None, "Flat rate")]
+    assert items(result) == [(2, -10.0, 1001, "Order Widget"), (1, -15.0, 1002, "Gadget"),
+                             (1, -10.0, None, "Flat rate")]
+    assert [i["VAT"] for i in result.payload["Items"]] == [0.0, -2.7, 0.0]
     assert result.external_reference == "woo:shop.example.com:101:cancel"
     assert result.payload["Details"]["Description"] == "Cancellation of WooCommerce order #101"
     assert result.payload["Details"]["Date"] == TODAY.isoformat()
-    assert sandbox_total(result.payload) == paid(result.payload) == result.total == 47.7
+    assert [(m["line_id"], m["quantity"]) for m in result.stock_lines] == [(3, 2), (4, 1)]
+    assert (result.total, result.vat) == (47.7, 2.7)
+    assert_invariants(result, -1)
 
 
 @pytest.mark.parametrize("prior, expected_items, total", [
     ([refund(amount="10.00", lines=[rli(90, 3)])],
-     [(1, 10.0, 1001, "Order Widget"), (1, 17.7, 1002, "Gadget"), (1, 10.0, None, "Flat rate")], 37.7),
+     [(1, -10.0, 1001, "Order Widget"), (1, -15.0, 1002, "Gadget"), (1, -10.0, None, "Flat rate")], 37.7),
     ([refund(amount="5.00")],  # an amount-only refund: same lines, less money
-     [(2, 10.0, 1001, "Order Widget"), (1, 17.7, 1002, "Gadget"), (1, 10.0, None, "Flat rate"),
-      (1, -5.0, None, "Refund")], 42.7),
+     [(2, -10.0, 1001, "Order Widget"), (1, -15.0, 1002, "Gadget"), (1, -10.0, None, "Flat rate"),
+      (1, 4.72, None, "Refund: already credited")], 42.7),
     ([refund(201, amount="20.00", lines=[rli(90, 3, -2, "-20.00")]),
       refund(202, amount="10.00", shipping=[{"total": "-10.00", "total_tax": "0", "meta_data": [
           {"key": "_refunded_item_id", "value": "51"}]}])],
-     [(1, 17.7, 1002, "Gadget")], 17.7),
+     [(1, -17.7, 1002, "Gadget")], 17.7),  # one line at 18% left: VAT included at its rate
 ])
 def test_cancellation_after_refunds_credits_only_the_rest(prior, expected_items, total):
-    result = credit(PAID, None, prior_refunds=prior)
+    credits, credited, returned = chain(PAID, prior)
+    result = credit(PAID, None, prior_refunds=prior, credited=credited, returned_units=returned)
     assert items(result) == expected_items
-    assert sandbox_total(result.payload) == paid(result.payload) == result.total == total
+    assert result.total == total
+    assert credited + Decimal(str(result.total)) == Decimal("47.70")  # the credits equal the sale
+    for done in [*credits, result]:
+        assert_invariants(done, -1)
 
 
 @pytest.mark.parametrize("o, rf, kw, reason", [
     (PAID, refund(amount="5.00", lines=[rli(90, 3)]), {}, "the refund's lines add up to 10.00 but the refund amount"),
     (PAID, refund(amount="10.00", lines=[rli(90, 3, product_id=99)]), {"og_item_ids": {}}, "has no OfficeGuy item"),
     (PAID, refund(amount="0.00"), {}, "nothing left to credit"),
-    (PAID, None, {"prior_refunds": [refund(amount="47.70")]}, "nothing left to credit"),
     (PAID, refund(amount="abc"), {}, "the refund amount is not a number"),
     (PAID, {**refund(), "id": 0}, {}, "the refund has no valid id"),
-    (order(currency="JPY"), refund(), {}, "currency JPY"),
+    (order(currency="XYZ"), refund(), {}, "currency XYZ"),
     (order(lines=[li(7, "Ghost", 0, 1, "5.00")], total="5.00"), refund(amount="5.00", lines=[rli(90, 7, product_id=0)]),
      {}, "no product in WooCommerce"),
 ])
 def test_credits_that_cannot_be_built_are_parked(o, rf, kw, reason):
     result = credit(o, rf, **kw)
     assert isinstance(result, Parked), result
+    assert reason in result.reason
+
+
+@pytest.mark.parametrize("rf, kw, reason", [
+    (None, {"credited": "47.70"}, "cancelled after refunds that already credited the whole sale"),
+    (refund(amount="10.00"), {"credited": "47.70", "cancellation_credited": True},
+     "entered after the order's cancellation credit"),
+    (refund(amount="10.00"), {"credited": "40.00"}, "past its sale document (47.70)"),
+    (refund(amount="10.00"), {"sale_amount": "5.00"}, "past its sale document (5.00)"),
+])
+def test_credits_past_the_sale_are_not_credited(rf, kw, reason):
+    result = credit(PAID, rf, **kw)
+    assert isinstance(result, NotCredited), result
     assert reason in result.reason
 
 
