@@ -313,8 +313,11 @@ def _page(data: Mapping, title: str, body: str) -> str:
 _STOCK_COUNTS = [
     ("matched", "matched"), ("changed", "changed"), ("unchanged", "unchanged"), ("applied", "applied"),
     ("failed", "failed"), ("skipped", "skipped"), ("unmatched_og", "unmatched in OfficeGuy"),
-    ("unmatched_woo", "unmatched in WooCommerce"), ("api_calls", "API calls"),
+    ("unmatched_woo", "unmatched in WooCommerce"), ("service_cards", "service cards ignored"),
+    ("cards_opened", "new cards opened"), ("api_calls", "API calls"),
 ]
+# Cards the orders flow created that OfficeGuy has no stock for yet (include/stock_plan.py rule 7).
+WAITING_REASON = "waiting for opening stock in OfficeGuy"
 
 
 def render_stock_report(data: Mapping) -> str:
@@ -621,4 +624,8 @@ def text_summary(data: Mapping) -> str:
                     f"({_plain(row.get('outcome'))}){error}")
 
         lines += _list_lines(_rows(data.get("changes")), change, "Changes")
+        lines += _list_lines([r for r in _rows(data.get("skipped")) if r.get("reason") == WAITING_REASON],
+                             lambda r: f"{_plain(r.get('name'))} [SKU {_plain(r.get('sku'))}, Woo "
+                                       f"{_plain(r.get('woo_id'))}, OfficeGuy item {_plain(r.get('og_item_id'))}]",
+                             "Waiting for opening stock in OfficeGuy (the store's quantity is left as it is)")
     return "\n".join(lines)

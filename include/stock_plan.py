@@ -28,11 +28,22 @@ The rules, in the order they run (the tests in tests/unit/test_stock_plan.py hav
    unless `force`.
 5. Every payload is validated before it leaves this module (I4; Woo's batch endpoint turns
    `"abc"` into 0, woocommerce-api.md A4).
+6. Service cards (shipping, fee, rounding, refund lines of the orders flow) are not products: an
+   item whose ExternalIdentifier starts with "stock-sync:", one with no ExternalIdentifier, no SKU
+   and a service label as its name, or one of the configured service item ids is left out before
+   matching (never unmatched, written or braked on) and only counted (`service_cards`).
+7. Opening stock: a card the orders flow created (`unopened_cards`: og id -> the net units this
+   project's own documents moved on it) whose OfficeGuy stock is exactly that (within 1e-9) has
+   seen no other movement: OfficeGuy does not know its stock yet, so it is skipped, "waiting for
+   opening stock in OfficeGuy", and the store keeps its own quantity. Any other figure (a purchase
+   order, a count, a fraction) opens it: it is synced from this run on and listed in
+   `opened_cards`, for the caller to remember. A card in `unsettled_cards` (one of our documents
+   may be in OfficeGuy but not yet in the ledger) keeps waiting and is decided on a later run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -69,6 +80,14 @@ NEVER_STOCKED_TYPES = frozenset({"grouped", "external"})  # A2.2: grouped forced
 
 # A Woo quantity is stored as a PHP int; we refuse anything beyond this as bad input / a bug.
 MAX_ABS_QUANTITY = 1_000_000_000
+
+# Service cards: the orders flow puts shipping, fee, rounding and refund lines on OfficeGuy cards
+# that are not products. It names new ones "stock-sync:<kind>"; older ones carry only a label
+# (DocumentSettings' shipping_label, fee_label, rounding_label, refund_label; these are its defaults).
+SERVICE_EXTERNAL_ID_PREFIX = "stock-sync:"
+SERVICE_LABELS = frozenset({"Shipping", "Fee", "Rounding", "Refund"})
+# OfficeGuy stock equal to our own documents' net units, within this, means "no other movement".
+OPENING_TOLERANCE = 1e-9
 
 # --- Output contract -----------------------------------------------------------------------------
 
@@ -109,6 +128,7 @@ class Reason(StrEnum):
     CLAIMED_TWICE = "Woo product claimed by several OfficeGuy items"
     # skipped (matched, but not written)
     OPTED_OUT = "opted out"
+    AWAITING_OPENING_STOCK = "waiting for opening stock in OfficeGuy"
     NOT_STOCKED_TYPE = "grouped/external product holds no stock"
     UNSUPPORTED_TYPE = "product type not synced"
     VARIABLE_WITHOUT_STOCK = "variable product without managed stock"
@@ -149,6 +169,9 @@ class PlanOptions:
     force: bool = False
     brake_share: float = 0.5
     brake_min_affected: int = 3
+    # Service cards (rule 6): names of label-only cards, and ids configured as service cards.
+    service_labels: frozenset[str] = SERVICE_LABELS
+    service_item_ids: frozenset[int] = frozenset()
 
     def __post_init__(self) -> None:
         if not 0 <= self.brake_share <= 1:
@@ -158,6 +181,14 @@ class PlanOptions:
         if isinstance(self.skus, str):  # a lone "ABC" would otherwise become {"A", "B", "C"}
             raise ValueError("skus must be a collection of SKUs, not a single string")
         object.__setattr__(self, "skus", frozenset(str(s).strip() for s in self.skus if str(s).strip()))
+        if isinstance(self.service_labels, str) or isinstance(self.service_item_ids, str):
+            raise ValueError("service_labels and service_item_ids must be collections, not a single string")
+        object.__setattr__(
+            self, "service_labels", frozenset(str(s).strip() for s in self.service_labels if str(s).strip())
+        )
+        if not all(_is_int(i) and i > 0 for i in self.service_item_ids):
+            raise ValueError(f"service_item_ids must be positive integers, got {sorted(self.service_item_ids, key=str)!r}")
+        object.__setattr__(self, "service_item_ids", frozenset(int(i) for i in self.service_item_ids))
 
 
 @dataclass(frozen=True, eq=False)
@@ -176,6 +207,9 @@ class StockPlan:
     matched: int = 0
     og_item_count: int = 0
     woo_product_count: int = 0
+    # OfficeGuy items left out as service cards (rule 6), and created cards opened this run (rule 7).
+    service_cards: int = 0
+    opened_cards: tuple[int, ...] = ()
 
     @property
     def unchanged_count(self) -> int:
@@ -201,6 +235,8 @@ class StockPlan:
             "unmatched_woo": len(self.unmatched_woo),
             "skipped": len(self.skipped),
             "warnings": len(self.warnings),
+            "service_cards": int(self.service_cards),
+            "cards_opened": len(self.opened_cards),
             "unmatched_og_by_reason": _count_by_reason(self.unmatched_og),
             "skipped_by_reason": _count_by_reason(self.skipped),
             "brake": self.brake,
@@ -547,16 +583,26 @@ def plan_stock(
     woo_products: pd.DataFrame,
     pending: Mapping[int, int] | None = None,
     options: PlanOptions | None = None,
+    *,
+    unopened_cards: Mapping[int, float] | None = None,
+    unsettled_cards: Collection[int] = (),
 ) -> StockPlan:
     """Plan every stock write for one run. Pure: same frames in, same plan out.
 
     `pending`: woo stock-holder id -> quantity Woo already sold that OfficeGuy has not documented
     yet (I3); the stock holder is the parent for a parent-managed variation.
+    `unopened_cards`: og item id -> net units this project's own final documents moved on it, for
+    the cards the orders flow created and no run has seen opened yet (rule 7).
+    `unsettled_cards`: og item ids of those whose comparison cannot be trusted this run.
     """
     options = options or PlanOptions()
-    og = _normalise_og(og_items)
+    og_all = _normalise_og(og_items)
     woo = _normalise_woo(woo_products)
     pending_by_holder = _normalise_pending(pending)
+
+    service = _service_cards(og_all, options)
+    og = og_all[~service].reset_index(drop=True)
+    awaiting, opened = _opening_state(og, _normalise_unopened(unopened_cards), unsettled_cards)
 
     matching = _match(og, woo, options.match_by_name)
     items = og.join(matching.items[["woo_id", "matched_by", "reason", "detail"]])
@@ -568,6 +614,7 @@ def plan_stock(
     matched = _with_stock_holders(items[items["woo_id"].notna()], woo, pending_by_holder)
     skips = _Skips(matched.index)
     _skip_unwritable(matched, woo, skips)
+    _skip_awaiting_opening(matched, awaiting, skips)
     _resolve_shared_parents(matched, skips)
     _skip_bad_stock(matched, skips)
     planned = _planned_values(matched[skips.reason.isna()])
@@ -596,7 +643,7 @@ def plan_stock(
     # Validate now too, not only in payloads(): a bad value is a bug and must fail the planning task.
     build_payloads(changes)
 
-    brake = _safety_brake(og, changes, unchanged, options)
+    brake = _safety_brake(og, changes, unchanged, options, service_cards=int(service.sum()))
     return StockPlan(
         changes=changes,
         unchanged=unchanged,
@@ -609,8 +656,78 @@ def plan_stock(
         brake=None if options.force else brake,
         brake_overridden=brake if options.force else None,
         matched=matched_count,
-        og_item_count=len(og),
+        og_item_count=len(og_all),
         woo_product_count=len(woo),
+        service_cards=int(service.sum()),
+        opened_cards=opened,
+    )
+
+
+def _service_cards(og: pd.DataFrame, options: PlanOptions) -> pd.Series:
+    """Rule 6: OfficeGuy items that carry the orders flow's non-product lines."""
+    ext, sku = og["external_identifier"], og["sku"]
+    return (
+        ext.str.startswith(SERVICE_EXTERNAL_ID_PREFIX).astype(bool)
+        | ((ext == "") & (sku == "") & og["name"].isin(options.service_labels))
+        | og["og_item_id"].isin(options.service_item_ids)
+    )
+
+
+def _normalise_unopened(unopened: Mapping[int, float] | None) -> pd.Series:
+    if not unopened:
+        return pd.Series(dtype="float64")
+    if not isinstance(unopened, Mapping):
+        raise StockPlanInputError(f"unopened_cards must be a mapping og_item_id -> units, got {type(unopened).__name__}")
+    for og_id, units in unopened.items():
+        if not _is_int(og_id) or isinstance(units, bool | np.bool_) or not isinstance(units, int | float | np.number):
+            raise StockPlanInputError(
+                f"unopened_cards must map int og item ids to numbers of units; got {og_id!r}: {units!r}"
+            )
+    return pd.Series({int(k): float(v) for k, v in unopened.items()}, dtype="float64")
+
+
+def _opening_state(
+    og: pd.DataFrame, own_moves: pd.Series, unsettled: Collection[int]
+) -> tuple[dict[int, str], tuple[int, ...]]:
+    """Rule 7: {og id: skip detail} of the created cards still waiting, and the ids opened now."""
+    if own_moves.empty:
+        return {}, ()
+    own = og["og_item_id"].map(own_moves)
+    stock = og["stock"]
+    known = own.notna() & np.isfinite(stock)  # a stock that is not a number is reported as such later
+    same = known & ((stock - own).abs() <= OPENING_TOLERANCE)
+    unsure = known & ~same & og["og_item_id"].isin([int(i) for i in unsettled])
+    awaiting: dict[int, str] = {}
+    for og_id, s, o in zip(og.loc[same, "og_item_id"], stock[same], own[same], strict=True):
+        moved = "no document of ours moved it yet" if o == 0 else f"our own documents moved it by {o:+g}"
+        awaiting[int(og_id)] = (
+            f"the orders flow created OfficeGuy item {og_id}; its stock there is {s:g} and {moved}, so OfficeGuy "
+            "does not know the real stock yet. Record it in OfficeGuy (a purchase order or a stock count); "
+            "the next sync follows it from then on"
+        )
+    for og_id, s, o in zip(og.loc[unsure, "og_item_id"], stock[unsure], own[unsure], strict=True):
+        awaiting[int(og_id)] = (
+            f"the orders flow created OfficeGuy item {og_id}; its stock there is {s:g} against {o:+g} from our own "
+            "documents, but one of our documents for it is still being recorded: decided on the next run"
+        )
+    opened = tuple(sorted(int(i) for i in og.loc[known & ~same & ~unsure, "og_item_id"]))
+    return awaiting, opened
+
+
+def _skip_awaiting_opening(matched: pd.DataFrame, awaiting: Mapping[int, str], skips: _Skips) -> None:
+    if not awaiting:
+        return
+    waiting = matched["og_item_id"].isin(list(awaiting))
+    skips.mark(
+        waiting,
+        Reason.AWAITING_OPENING_STOCK,
+        (
+            f"{name!r} (SKU {sku or '-'}): {awaiting[int(og_id)]}"
+            for og_id, name, sku in zip(
+                matched.loc[waiting, "og_item_id"], matched.loc[waiting, "row_name"], matched.loc[waiting, "row_sku"],
+                strict=True,
+            )
+        ),
     )
 
 
@@ -848,7 +965,9 @@ _FORCE_HINT = (
 )
 
 
-def _safety_brake(og: pd.DataFrame, changes: pd.DataFrame, unchanged: pd.DataFrame, options: PlanOptions) -> str | None:
+def _safety_brake(
+    og: pd.DataFrame, changes: pd.DataFrame, unchanged: pd.DataFrame, options: PlanOptions, *, service_cards: int = 0
+) -> str | None:
     """The message that stops the run, or None.
 
     A product is *cut* when its quantity goes down, or its unmanaged stock_status goes from instock
@@ -857,7 +976,8 @@ def _safety_brake(og: pd.DataFrame, changes: pd.DataFrame, unchanged: pd.DataFra
     product, unchanged ones included, and must be exceeded strictly.
     """
     if og.empty:
-        return f"Safety brake: OfficeGuy returned no stock items at all (is the stock module on?). {_FORCE_HINT}"
+        only = f" besides {service_cards} service cards" if service_cards else " at all"
+        return f"Safety brake: OfficeGuy returned no stock items{only} (is the stock module on?). {_FORCE_HINT}"
     total = len(changes) + len(unchanged)
     if total == 0:
         return None

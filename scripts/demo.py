@@ -9,7 +9,8 @@
    runs again, and the changed Woo products are printed before and after.
 5. The second direction: a customer pays for an order in the store (one product has no OfficeGuy
    card yet); the orders DAG makes it an invoice-receipt in OfficeGuy with its lines, a new card,
-   and the stock deducted there; the stock DAG then finds store and OfficeGuy equal.
+   and the stock deducted there; the stock DAG then leaves the new card's product alone, "waiting
+   for opening stock in OfficeGuy", instead of writing OfficeGuy's -1 into the store.
 Then it stops what it started. Everything it writes is under ``var/demo/``.
 """
 
@@ -147,8 +148,9 @@ def order_story() -> None:
     for product in (known, unknown):
         print(f"   '{product.name}': store {woo_hook.get_product(product.id).stock_quantity}, "
               f"OfficeGuy {stock[card.id if product is unknown else _og_id(items, known)]:g}")
-    print(f"OfficeGuy knew no stock for '{unknown.name}' before this sale, so its new card starts at 0 and the store "
-          "now follows it; record the real stock in OfficeGuy (a purchase order) and the next sync brings it back.")
+    for row in _last_run_skipped("waiting for opening stock in OfficeGuy"):
+        print(f"   {row.reason}: '{row.name}' (SKU {row.sku or '-'}); the store keeps its own quantity until a "
+              "purchase order (or a stock count) in OfficeGuy gives the new card its stock.")
 
 
 def _og_id(items, product) -> int:
@@ -159,6 +161,16 @@ def _qty(product) -> str:
     return "-" if product.stock_quantity is None else str(product.stock_quantity)
 
 
+def _last_run_skipped(reason: str) -> list:
+    from include import config
+    from include.stock_sync import Stage
+    from stock_sync.ledger import get_ledger
+
+    run = get_ledger().runs(flow="stock", limit=1)[0]
+    skipped = Stage.read(str(Stage(config.load().home, DAG_ID, run.run_id).dir / "skipped.json"))
+    return list(skipped[skipped["reason"] == reason].itertuples())
+
+
 def _last_run_line() -> str:
     from stock_sync.ledger import get_ledger
 
@@ -166,7 +178,8 @@ def _last_run_line() -> str:
     c = run.counts
     return (f"stock DAG run: {run.status}; matched {c.get('matched')}, changed {c.get('changed')}, "
             f"unchanged {c.get('unchanged')}, unmatched OfficeGuy items {c.get('unmatched_og')}, "
-            f"skipped {c.get('skipped')}, API calls {c.get('api_calls')}")
+            f"skipped {c.get('skipped')}, service cards ignored {c.get('service_cards', 0)}, "
+            f"API calls {c.get('api_calls')}")
 
 
 # ----------------------------------------------------------------------------- Airflow plumbing

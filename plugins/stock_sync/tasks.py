@@ -3,17 +3,94 @@
 from __future__ import annotations
 
 import logging
+import math
+import os
 from typing import Any
 
+import pandas as pd
 from airflow.sdk.exceptions import AirflowFailException
 
 from include import config
-from include.stock_plan import PlanOptions, plan_stock
+from include.ledger import Ledger
+from include.ledger_cards import cards_in_flight, mark_cards_opened, own_card_moves, unopened_created_cards
+from include.stock_plan import PlanOptions, Reason, plan_stock
 from include.stock_sync import Stage
 from stock_sync.ledger import get_ledger
 
 log = logging.getLogger(__name__)
 FLOW = "stock"
+SERVICE_IDS_VARIABLE = "STOCK_SYNC_SERVICE_ITEM_IDS"
+_LABEL_FIELDS = ("shipping_label", "fee_label", "rounding_label", "refund_label")
+_SERVICE_ID_FIELDS = ("shipping_item_id", "fee_item_id", "adjustment_item_id")
+
+
+def service_labels(settings: Any) -> frozenset[str]:
+    """The names of the orders flow's label-only service cards: the configured labels, else
+    DocumentSettings' defaults (the names the orders flow gives them)."""
+    from include.order_documents import DocumentSettings
+
+    defaults = DocumentSettings()
+    return frozenset(str(getattr(settings, name, None) or getattr(defaults, name)).strip() for name in _LABEL_FIELDS)
+
+
+def service_item_ids(settings: Any, environ: Any = None) -> frozenset[int]:
+    """OfficeGuy ids configured as service cards: the configuration's own (if it has them), else
+    ``STOCK_SYNC_SERVICE_ITEM_IDS`` (comma-separated), plus the cards configured for the
+    orders flow's shipping, fee and adjustment lines."""
+    ids = {int(v) for name in _SERVICE_ID_FIELDS if (v := getattr(settings, name, None))}
+    configured = getattr(settings, "service_item_ids", None)
+    if configured is not None:
+        return frozenset(ids | {int(i) for i in configured})
+    raw = (os.environ if environ is None else environ).get(SERVICE_IDS_VARIABLE, "")
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        if not part.isdigit() or int(part) <= 0:
+            raise config.ConfigError(f"{SERVICE_IDS_VARIABLE}={raw!r}: {part!r} is not an OfficeGuy item id; use "
+                                     "positive whole numbers separated by commas, e.g. 1001,1002.")
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def opening_stock(ledger: Ledger, store: str, og_items: pd.DataFrame, og_hook: Any = None
+                  ) -> tuple[pd.DataFrame, dict[int, int], set[int], int]:
+    """What the planner needs for the cards the orders flow created (stock_plan rule 7).
+
+    Returns the OfficeGuy frame with a fresh stock for those cards, their net units from our own
+    documents, the ones whose comparison cannot be trusted this run, and the API calls made.
+    The fresh read lies between two reads of our own moves, and the documents still in flight are
+    read between them too: a document that lands in OfficeGuy or in the ledger meanwhile makes
+    the card "unsettled" (kept waiting, decided next run) instead of opening it by mistake.
+    """
+    unopened = unopened_created_cards(ledger, store)
+    if not unopened:
+        return og_items, {}, set(), 0
+    before = own_card_moves(ledger, store)
+    fresh: dict[int, float] | None
+    calls = 0
+    try:
+        if og_hook is None:
+            from officeguy.hooks import OfficeGuyHook
+
+            og_hook = OfficeGuyHook()
+        fresh = {s.id: (math.nan if s.stock is None else float(s.stock))
+                 for s in og_hook.list_stock(item_ids=sorted(unopened))}
+        calls = getattr(og_hook, "calls", 1)
+    except Exception as exc:  # the extract's figures still decide who waits; nothing opens this run
+        log.warning("Could not re-read the stock of %d item cards this project created (%s); none of them is "
+                    "opened this run", len(unopened), exc)
+        fresh = None
+    in_flight = cards_in_flight(ledger, store)
+    after = own_card_moves(ledger, store)
+    own = {og_id: after.get(og_id, 0) for og_id in unopened}
+    unsettled = {og_id for og_id in unopened if fresh is None or og_id not in fresh or og_id in in_flight
+                 or before.get(og_id, 0) != after.get(og_id, 0)}
+    if fresh:
+        og_items = og_items.copy()
+        ids = og_items["og_item_id"]
+        renewed = ids.isin(list(fresh))
+        og_items.loc[renewed, "stock"] = ids[renewed].map(fresh).astype("float64")
+    return og_items, own, unsettled, calls
 
 
 def pending_quantities(store: str, orders: list[dict], woo_products) -> dict[int, int]:
@@ -39,14 +116,31 @@ def plan_stock_run(og: dict, woo: dict, *, dag_id: str, run_id: str, params: dic
     store = woo["store"]
     run_pk = ledger.start_run(flow=FLOW, dag_id=dag_id, run_id=run_id, store=store,
                               dry_run=bool(params.get("dry_run")))
+    try:
+        service_ids = service_item_ids(settings)
+    except config.ConfigError as exc:
+        raise AirflowFailException(str(exc)) from None
     options = PlanOptions(match_by_name=settings.match_by_name, skus=frozenset(params.get("skus") or ()),
-                          force=bool(params.get("force")), brake_share=settings.brake_share)
+                          force=bool(params.get("force")), brake_share=settings.brake_share,
+                          service_labels=service_labels(settings), service_item_ids=service_ids)
     woo_products = Stage.read(woo["path"])
     pending = pending_quantities(store, Stage.read_json(woo["orders_path"]), woo_products)
     if pending:
         log.info("%d units on %d products are sold in WooCommerce but not yet documented in OfficeGuy; "
                  "they are kept out of the store's quantities (I3)", sum(pending.values()), len(pending))
-    plan = plan_stock(Stage.read(og["path"]), woo_products, pending, options)
+    og_items, unopened, unsettled, api_calls = opening_stock(ledger, store, Stage.read(og["path"]))
+    plan = plan_stock(og_items, woo_products, pending, options, unopened_cards=unopened, unsettled_cards=unsettled)
+    if plan.opened_cards:
+        if params.get("dry_run"):
+            log.info("Dry run: %d item cards this project created have moved in OfficeGuy and would be synced "
+                     "from now on (not remembered): %s", len(plan.opened_cards), list(plan.opened_cards))
+        else:
+            mark_cards_opened(ledger, store, plan.opened_cards)
+            log.info("%d item cards this project created have their opening stock in OfficeGuy and are synced "
+                     "from now on: %s", len(plan.opened_cards), list(plan.opened_cards))
+    for row in plan.skipped[plan.skipped["reason"] == Reason.AWAITING_OPENING_STOCK].itertuples():
+        log.info("Waiting for opening stock in OfficeGuy: %s (SKU %s), OfficeGuy item %s; the store's quantity is "
+                 "left as it is", row.name, row.sku or "-", row.og_item_id)
     stage = Stage(settings.home, dag_id, run_id)
     paths = {name: stage.write(name, getattr(plan, name))
              for name in ("changes", "skipped", "unmatched_og", "unmatched_woo", "warnings")}
@@ -56,9 +150,10 @@ def plan_stock_run(og: dict, woo: dict, *, dag_id: str, run_id: str, params: dic
         raise AirflowFailException(plan.brake)
     if plan.brake_overridden:
         log.warning("Forced past the safety brake: %s", plan.brake_overridden)
-    log.info("Plan: %d changes, %d unchanged, %d unmatched OfficeGuy items, %d skipped",
-             summary["changed"], summary["unchanged"], summary["unmatched_og"], summary["skipped"])
-    return {"run_pk": run_pk, "store": store, "summary": summary,
+    log.info("Plan: %d changes, %d unchanged, %d unmatched OfficeGuy items, %d skipped; service cards ignored: %d",
+             summary["changed"], summary["unchanged"], summary["unmatched_og"], summary["skipped"],
+             summary["service_cards"])
+    return {"run_pk": run_pk, "store": store, "summary": summary, "api_calls": api_calls,
             **{f"{name}_path": path for name, path in paths.items()}}
 
 
@@ -125,7 +220,7 @@ def report_stock_run(og: dict | None, woo: dict | None, plan: dict | None, appli
     run_pk = plan["run_pk"] if plan else ledger.start_run(flow=FLOW, dag_id=dag_id, run_id=run_id, store=store,
                                                           dry_run=dry_run)
     summary = dict(plan["summary"]) if plan else {}
-    summary["api_calls"] = sum((step or {}).get("api_calls", 0) for step in (og, woo, applied))
+    summary["api_calls"] = sum((step or {}).get("api_calls", 0) for step in (og, woo, plan, applied))
     summary["drift"] = summary.get("changed", 0)  # matched products that differed from OfficeGuy before the run
     if applied:
         summary.update(applied=applied["applied"], failed=applied["failed"], dry_run=applied["dry_run"])

@@ -1126,6 +1126,8 @@ def test_summary_counts_and_is_json_safe():
         "unmatched_woo": 1,
         "skipped": 2,
         "warnings": 0,
+        "service_cards": 0,
+        "cards_opened": 0,
         "unmatched_og_by_reason": {Reason.EXTERNAL_ID_NOT_A_NUMBER: 1, Reason.NO_IDENTIFIER: 1},
         "skipped_by_reason": {Reason.STOCK_NOT_A_NUMBER: 1, Reason.OPTED_OUT: 1},
         "brake": None,
@@ -1191,3 +1193,155 @@ def test_twenty_thousand_rows_spot_check():
     assert result.brake is None
     payloads = result.payloads()
     assert len(payloads["variations"]) == n_parents // 2
+
+
+# --- 12. cards the orders flow created: waiting for opening stock (rule 7) ---------------------------------------
+
+WAITING = Reason.AWAITING_OPENING_STOCK
+
+# (case id, OfficeGuy stock of card 1 (ExternalIdentifier 10), unopened_cards, unsettled_cards,
+#  expected write to Woo 10 or None, expected skip reason or None, opened now)
+OPENING_CASES = [
+    ("created, sold once: waiting", -1.0, {1: -1}, (), None, WAITING, ()),
+    ("created, never sold: waiting", 0.0, {1: 0}, (), None, WAITING, ()),
+    ("sold and credited back: waiting", 0.0, {1: 0}, (), None, WAITING, ()),
+    ("within the tolerance: waiting", -1.0 + 1e-12, {1: -1}, (), None, WAITING, ()),
+    ("a purchase order of 24 opens it", 23.0, {1: -1}, (), 23, None, (1,)),
+    ("a count back to 0 opens it", 0.0, {1: -1}, (), 0, None, (1,)),
+    ("a fractional stock is a movement", -0.5, {1: -1}, (), -1, None, (1,)),
+    ("a fraction below the tolerance is not", -1.0 + 1e-10, {1: -1}, (), None, WAITING, ()),
+    ("opened earlier: synced even at our own figure", -1.0, {}, (), -1, None, ()),
+    ("moved, but a document of ours is in flight: waits", 23.0, {1: -1}, (1,), None, WAITING, ()),
+    ("unsettled but equal: waits as usual", -1.0, {1: -1}, (1,), None, WAITING, ()),
+    ("stock not a number: reported as such, not opened", "x", {1: 0}, (), None, Reason.STOCK_NOT_A_NUMBER, ()),
+]
+
+
+@pytest.mark.parametrize(
+    ("stock", "unopened", "unsettled", "written", "reason", "opened"),
+    [c[1:] for c in OPENING_CASES],
+    ids=[c[0] for c in OPENING_CASES],
+)
+def test_created_cards_wait_for_their_opening_stock(stock, unopened, unsettled, written, reason, opened):
+    og_rows = [og_item(1, ext="10", sku="NEW", stock=stock), og_item(2, ext="11", stock=-1.0)]
+    woo_rows = [woo(10, sku="NEW", name="מוצר חדש", qty=4), woo(11, qty=4)]
+    p = plan_stock(og_frame(og_rows), woo_frame(woo_rows), {}, PlanOptions(),
+                   unopened_cards=unopened, unsettled_cards=unsettled)
+    assert writes(p).get(10) == (None if written is None else ("stock_quantity", 4, written))
+    assert skipped_reasons(p).get((1, 10)) == reason
+    assert p.opened_cards == opened
+    assert writes(p)[11] == ("stock_quantity", 4, -1)  # a card not created by us: the usual rule
+    assert p.summary()["cards_opened"] == len(opened)
+
+
+def test_a_waiting_card_names_the_product_and_sku_and_is_not_braked():
+    og_rows = [og_item(i, ext=str(100 + i), stock=-1.0) for i in range(1, 6)]
+    woo_rows = [woo(100 + i, sku=f"S{i}", name=f"product {i}", qty=5) for i in range(1, 6)]
+    p = plan_stock(og_frame(og_rows), woo_frame(woo_rows), {}, PlanOptions(),
+                   unopened_cards={i: -1 for i in range(1, 6)})
+    assert p.brake is None and p.changes.empty and p.unchanged.empty
+    row = p.skipped.set_index("og_item_id").loc[3]
+    assert (row["name"], row["sku"], row["reason"]) == ("product 3", "S3", "waiting for opening stock in OfficeGuy")
+    assert "'product 3' (SKU S3)" in row["detail"] and "purchase order" in row["detail"]
+    assert p.summary()["skipped_by_reason"] == {WAITING: 5}
+
+
+def test_waiting_keeps_pending_and_opt_out_rules_for_the_others():
+    og_rows = [og_item(1, ext="10", stock=-2.0), og_item(2, ext="11", stock=7.0), og_item(3, ext="12", stock=-2.0)]
+    woo_rows = [woo(10, qty=3), woo(11, qty=3), woo(12, qty=3, opt_out=True)]
+    p = plan_stock(og_frame(og_rows), woo_frame(woo_rows), {11: 2, 10: 1}, PlanOptions(),
+                   unopened_cards={1: -2, 3: -2})
+    assert writes(p) == {11: ("stock_quantity", 3, 5)}  # I3 unchanged: 7 - 2
+    assert skipped_reasons(p) == {(1, 10): WAITING, (3, 12): Reason.OPTED_OUT}  # the first reason sticks
+
+
+def test_a_card_opened_while_unmatched_is_still_reported_opened():
+    p = plan_stock(og_frame([og_item(1, ext="99", stock=5.0)]), woo_frame([woo(10)]), {}, PlanOptions(),
+                   unopened_cards={1: -1})
+    assert p.opened_cards == (1,) and unmatched_reasons(p) == {1: Reason.EXTERNAL_ID_STALE}
+
+
+@pytest.mark.parametrize("unopened", [[1], {"1": 0}, {1: "0"}, {1: True}], ids=str)
+def test_unopened_cards_contract(unopened):
+    with pytest.raises(StockPlanInputError, match="unopened_cards"):
+        plan_stock(og_frame([og_item(1)]), woo_frame([woo(10)]), {}, PlanOptions(), unopened_cards=unopened)
+
+
+def test_the_report_names_the_same_reason():
+    from include.reports import WAITING_REASON
+
+    assert WAITING_REASON == WAITING
+
+
+# --- 13. service cards (rule 6) ----------------------------------------------------------------------------------
+
+# (case id, OfficeGuy item 1, options, is a service card)
+SERVICE_CASES = [
+    ("prefix shipping", og_item(1, ext="stock-sync:shipping", name="משלוח"), {}, True),
+    ("prefix fee", og_item(1, ext="stock-sync:fee", name="Fee"), {}, True),
+    ("prefix with a SKU", og_item(1, ext="stock-sync:refund", sku="R"), {}, True),
+    ("label Shipping", og_item(1, name="Shipping"), {}, True),
+    ("label Rounding", og_item(1, name=" Rounding "), {}, True),
+    ("label Refund", og_item(1, name="Refund"), {}, True),
+    ("label with a SKU is a product", og_item(1, name="Shipping", sku="SHIP-1"), {}, False),
+    ("label with a Woo id is a product", og_item(1, name="Shipping", ext="10"), {}, False),
+    ("label in another case is not", og_item(1, name="shipping"), {}, False),
+    ("a configured label", og_item(1, name="משלוח"), {"service_labels": {"משלוח", "Fee"}}, True),
+    ("default label when labels are configured", og_item(1, name="Shipping"), {"service_labels": {"משלוח"}}, False),
+    ("a configured id", og_item(1, sku="A", ext="10"), {"service_item_ids": {1}}, True),
+    ("another configured id", og_item(1, name="Shipping", sku="A"), {"service_item_ids": {99}}, False),
+    ("a prefix-like id is not", og_item(1, ext="stock-syncshipping"), {}, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("item", "options", "service"), [c[1:] for c in SERVICE_CASES], ids=[c[0] for c in SERVICE_CASES]
+)
+def test_service_cards(item, options, service):
+    og_rows = [item, og_item(2, ext="11", stock=3.0)]
+    woo_rows = [woo(10, sku="A", name="Shipping", qty=1), woo(11, qty=1)]
+    p = plan(og_rows, woo_rows, **options)
+    assert (1 in unmatched_reasons(p) or 1 in set(p.changes["og_item_id"]) | set(p.unchanged["og_item_id"])) != service
+    assert p.summary()["service_cards"] == int(service)
+    assert p.summary()["og_items"] == 2
+    assert writes(p)[11] == ("stock_quantity", 1, 3)
+
+
+def test_a_product_named_shipping_with_a_sku_is_synced():
+    p = plan([og_item(1, name="Shipping", sku="SHIP-1", stock=9.0)], [woo(10, sku="SHIP-1", name="Shipping", qty=2)])
+    assert writes(p) == {10: ("stock_quantity", 2, 9)} and p.summary()["service_cards"] == 0
+
+
+def test_service_cards_never_match_by_name_nor_count_as_duplicates():
+    og_rows = [og_item(1, name="Shipping", stock=-40.0), og_item(2, name="Shipping", stock=-3.0),
+               og_item(3, name="מוצר", stock=2.0)]
+    woo_rows = [woo(10, name="Shipping", qty=5), woo(11, name="מוצר", qty=5)]
+    p = plan(og_rows, woo_rows, match_by_name=True)
+    assert writes(p) == {11: ("stock_quantity", 5, 2)}
+    assert p.unmatched_og.empty and list(p.unmatched_woo["woo_id"]) == [10]
+    assert p.summary()["service_cards"] == 2
+
+
+def test_service_cards_do_not_count_for_the_brake():
+    og_rows, woo_rows = many_products(4, old=10, new=10, zero=1)
+    og_rows += [og_item(100 + i, ext=f"stock-sync:{k}", stock=-50.0) for i, k in enumerate(("shipping", "fee"))]
+    p = plan(og_rows, woo_rows)
+    assert p.brake is None and p.summary()["service_cards"] == 2
+
+    only_services = plan([og_item(1, name="Shipping", stock=-5.0)], [woo(10, sku="A")])
+    assert only_services.brake is not None and "besides 1 service cards" in only_services.brake
+
+
+@pytest.mark.parametrize("kwargs", [{"service_item_ids": {0}}, {"service_item_ids": {"12"}},
+                                    {"service_item_ids": "12"}, {"service_labels": "Shipping"}], ids=str)
+def test_service_options_reject(kwargs):
+    with pytest.raises(ValueError, match="service"):
+        PlanOptions(**kwargs)
+
+
+def test_default_service_labels_are_the_orders_flow_labels():
+    from include.order_documents import DocumentSettings
+    from include.stock_plan import SERVICE_LABELS
+
+    d = DocumentSettings()
+    assert {d.shipping_label, d.fee_label, d.rounding_label, d.refund_label} == SERVICE_LABELS
