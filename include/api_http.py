@@ -14,6 +14,7 @@ is not chained into logs.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -56,7 +57,9 @@ class AuthError(BusinessError):
     """The credentials were refused."""
 
 
-_QUERY_SECRET_RE = re.compile(r"((?:consumer_key|consumer_secret|oauth_signature|oauth_consumer_key|APIKey)=)[^&\s'\"]+")
+_QUERY_SECRET_RE = re.compile(
+    r"((?:consumer_key|consumer_secret|oauth_signature|oauth_consumer_key|oauth_nonce|APIKey)=)[^&\s'\"]+")
+_URL_USERINFO_RE = re.compile(r"(\w+://)[^/@\s]+@")
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
@@ -64,15 +67,99 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     for secret in secrets:
         if secret and len(secret) >= 3:
             text = text.replace(secret, "***")
+    text = _URL_USERINFO_RE.sub(r"\1***@", text)
     return _QUERY_SECRET_RE.sub(r"\1***", text)
 
 
-def base_url(host: str | None, schema: str | None, port: int | None, default: str = "") -> str:
-    """A connection's base URL: the host field may hold a whole URL or just a host name."""
+class ConnectionConfigError(ApiError):
+    """An Airflow connection is set up wrongly (a bad URL, extra or file); the message names the
+    connection and the field to fix. Never retried."""
+
+
+class UrlCredentialsError(ConnectionConfigError):
+    """A connection's URL carries ``user:password@``: refused, so the secret never travels further."""
+
+
+def extra_number(extra: dict, key: str, default: float, conn_id: str, *, minimum: float = 0,
+                 integer: bool = False) -> float:
+    """A numeric field of a connection's extra, or a `ConnectionConfigError` naming it."""
+    raw = extra.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        if isinstance(raw, bool):
+            raise ValueError
+        value = int(str(raw).strip()) if integer else float(str(raw).strip())
+    except ValueError:
+        raise ConnectionConfigError(
+            f"Connection {conn_id!r}: extra {key!r} is {raw!r}, not a {'whole ' if integer else ''}number; "
+            f"fix it in Admin → Connections (default {default:g}).") from None
+    if value < minimum or value != value:
+        raise ConnectionConfigError(f"Connection {conn_id!r}: extra {key!r} must be at least {minimum:g}, not {raw!r}.")
+    return value
+
+
+def base_url(host: str | None, schema: str | None, port: int | None, default: str = "", *,
+             conn_id: str = "") -> str:
+    """A connection's base URL: the host field may hold a whole URL or just a host name.
+
+    A URL with ``user:password@`` is refused (the message never repeats it): the base URL goes into
+    XCom, logs, the ledger and reports, and the credentials belong in the connection's login and
+    password fields."""
     url = (host or default).strip().rstrip("/")
     if url and "://" not in url:
         url = f"{schema or 'https'}://{url}" + (f":{port}" if port else "")
+    # The store's address, not its API's: a pasted ".../wp-json/wc/v3" would double the API path.
+    url = re.sub(r"/wp-json(/wc/v\d+)?$", "", url)
+    authority = url.split("://", 1)[-1].split("/", 1)[0]
+    if "@" in authority:
+        raise UrlCredentialsError(
+            f"Connection {conn_id!r}: its URL contains a user name or password (user:password@host). Remove "
+            "them from the URL and put the credentials in the connection's login and password fields.")
     return url
+
+
+def register_secrets(*secrets: str | None) -> None:
+    """Tell Airflow's secrets masker about every credential, so no task log line can show it."""
+    try:
+        from airflow.sdk.log import mask_secret
+    except ImportError:  # pragma: no cover - outside Airflow
+        return
+    for secret in secrets:
+        if secret and len(secret) >= 3:
+            mask_secret(secret)
+
+
+class _TransportLogFilter(logging.Filter):
+    """Keeps credentials out of the HTTP libraries' own log lines at every level: urllib3 prints each
+    request line (with ``consumer_secret=`` under query auth, ``oauth_signature=`` under OAuth 1.0a);
+    oauthlib and requests-oauthlib print base strings and signatures at DEBUG, so those records go."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith(("oauthlib", "requests_oauthlib")) and record.levelno < logging.INFO:
+            return False
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a malformed record is dropped rather than printed raw
+            return False
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+_TRANSPORT_LOGGERS = ("urllib3", "urllib3.connectionpool", "requests", "oauthlib", "oauthlib.oauth1",
+                      "oauthlib.oauth1.rfc5849", "oauthlib.oauth1.rfc5849.signature", "requests_oauthlib",
+                      "requests_oauthlib.oauth1_auth")
+_FILTER = _TransportLogFilter()
+
+
+def guard_transport_logs() -> None:
+    """Install the filter on the transport loggers (idempotent)."""
+    for name in _TRANSPORT_LOGGERS:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
 
 
 def parse_retry_after(value: str | None) -> float | None:

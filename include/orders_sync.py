@@ -471,13 +471,23 @@ def before_go_live(data_interval: tuple[datetime | None, datetime | None] | None
 
 
 def window(data_interval: tuple[datetime, datetime] | None, *, watermark: datetime | None, run_after: datetime,
-           go_live: date, overlap: timedelta) -> tuple[datetime, datetime]:
-    """The modified-time window a run reads: its data interval (scheduled runs and backfills), else
-    from the stored watermark (manual runs have no interval, airflow-notes.md) to ``run_after``;
-    always reaching back by ``overlap`` and never before go-live."""
+           go_live: date, overlap: timedelta, run_type: str = "scheduled") -> tuple[datetime, datetime]:
+    """The modified-time window a run reads, always reaching back by ``overlap``, never before go-live.
+
+    - A backfill reads exactly its data interval.
+    - A scheduled run reads its interval, and from the watermark on when the watermark is older (a
+      scheduler that was down, a failed run: nothing in the gap is skipped).
+    - A manual (or asset-triggered) run reads from the watermark to ``run_after``: Airflow gives
+      such runs an inferred interval ending at the trigger, which says nothing about what was read.
+    """
     go_live_start = datetime(go_live.year, go_live.month, go_live.day, tzinfo=UTC)
-    if data_interval and data_interval[0] and data_interval[1] and data_interval[1] > data_interval[0]:
+    has_interval = bool(data_interval and data_interval[0] and data_interval[1] and data_interval[1] > data_interval[0])
+    if run_type == "backfill" and has_interval:
         start, end = data_interval
+    elif run_type == "scheduled" and has_interval:
+        start, end = data_interval
+        if watermark is not None and watermark < start:
+            start = watermark
     else:
         start, end = (watermark or go_live_start), run_after
     return max(go_live_start, start - overlap), end

@@ -34,7 +34,10 @@ from include.api_http import (
     TransientError,
     base_url,
     classify_transport_error,
+    extra_number,
+    guard_transport_logs,
     redact,
+    register_secrets,
     with_retries,
 )
 
@@ -109,7 +112,9 @@ class OfficeGuyHook(BaseHook):
             return self._session
         conn = self.get_connection(self.officeguy_conn_id)
         extra = conn.extra_dejson
-        host = base_url(conn.host, conn.schema, conn.port, default=DEFAULT_BASE_URL)
+        guard_transport_logs()
+        register_secrets(conn.password)
+        host = base_url(conn.host, conn.schema, conn.port, default=DEFAULT_BASE_URL, conn_id=self.officeguy_conn_id)
         try:
             company_id = int(str(conn.login or "").strip())
         except ValueError:
@@ -121,12 +126,14 @@ class OfficeGuyHook(BaseHook):
         self.base_url = host
         self._credentials = {"CompanyID": company_id, "APIKey": conn.password}
         self._secrets = [conn.password]
-        self.timeout = float(extra.get("timeout") or 60)
+        cid = self.officeguy_conn_id
+        self.timeout = extra_number(extra, "timeout", 60, cid, minimum=0.001)
         # retry tuning lives in the connection so that tests and slow sites can change it without code
-        self.max_attempts = self._max_attempts or int(extra.get("max_attempts") or 6)
-        self.backoff = self._backoff or Backoff(base=float(extra.get("backoff_seconds") or 1.0), cap=60.0)
-        self.rate_limit_hold = float(extra.get("rate_limit_hold_seconds") or RATE_LIMIT_HOLD_S)
-        self.pacer = Pacer.for_key(f"{host}|{company_id}", float(extra.get("rate_limit_per_minute") or 90))
+        self.max_attempts = self._max_attempts or int(extra_number(extra, "max_attempts", 6, cid, minimum=1,
+                                                                   integer=True))
+        self.backoff = self._backoff or Backoff(base=extra_number(extra, "backoff_seconds", 1.0, cid), cap=60.0)
+        self.rate_limit_hold = extra_number(extra, "rate_limit_hold_seconds", RATE_LIMIT_HOLD_S, cid)
+        self.pacer = Pacer.for_key(f"{host}|{company_id}", extra_number(extra, "rate_limit_per_minute", 90, cid))
         session = requests.Session()
         session.headers.update({
             "Content-Type": "application/json",

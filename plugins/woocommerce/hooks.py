@@ -16,6 +16,7 @@ add them), and one clear exception for everything else.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -36,11 +37,15 @@ from include.api_http import (
     AuthError,
     Backoff,
     BusinessError,
+    ConnectionConfigError,
     TransientError,
     base_url,
     classify_transport_error,
+    extra_number,
+    guard_transport_logs,
     parse_retry_after,
     redact,
+    register_secrets,
     with_retries,
 )
 
@@ -154,7 +159,10 @@ class WooCommerceHook(BaseHook):
             return self._session
         conn = self.get_connection(self.woocommerce_conn_id)
         extra = conn.extra_dejson
-        host = base_url(conn.host, conn.schema, conn.port)
+        guard_transport_logs()
+        register_secrets(conn.login, conn.password)
+        host = base_url(conn.host, conn.schema, conn.port, conn_id=self.woocommerce_conn_id)
+        self._scheme_assumed = "://" not in (conn.host or "") and not conn.schema
         if not host:
             raise BusinessError(f"Connection {self.woocommerce_conn_id!r} has no Store URL (host).", system=SYSTEM)
         self.base_url = host
@@ -173,11 +181,13 @@ class WooCommerceHook(BaseHook):
             raise BusinessError(f"Connection {self.woocommerce_conn_id!r} needs the consumer key (login) and "
                                 "consumer secret (password).", system=SYSTEM)
         self.auth_mode = auth
-        self.timeout = float(extra.get("timeout") or 60)
-        self.max_attempts = self._max_attempts or int(extra.get("max_attempts") or 5)
-        self.backoff = self._backoff or Backoff(base=float(extra.get("backoff_seconds") or 0.5))
-        self.verify = _parse_verify(extra.get("verify_ssl", True))
-        self.read_concurrency = max(1, int(extra.get("read_concurrency") or 4))
+        cid = self.woocommerce_conn_id
+        self.timeout = extra_number(extra, "timeout", 60, cid, minimum=0.001)
+        self.max_attempts = self._max_attempts or int(extra_number(extra, "max_attempts", 5, cid, minimum=1,
+                                                                   integer=True))
+        self.backoff = self._backoff or Backoff(base=extra_number(extra, "backoff_seconds", 0.5, cid))
+        self.verify = _parse_verify(extra.get("verify_ssl", True), cid)
+        self.read_concurrency = int(extra_number(extra, "read_concurrency", 4, cid, minimum=1, integer=True))
         session = requests.Session()
         session.headers.update({"Accept": "application/json", "User-Agent": "officeguy-woocommerce-sync/0.1"})
         if auth == "basic":
@@ -214,6 +224,9 @@ class WooCommerceHook(BaseHook):
                 resp = session.request(method, url, params=query, json=json, timeout=self.timeout, verify=self.verify)
             except requests.RequestException as exc:
                 err = classify_transport_error(exc, idempotent=idempotent, what=what, system=SYSTEM)
+                if isinstance(exc, requests.exceptions.SSLError) and self._scheme_assumed:
+                    err.args = (f"{err} The Store URL of connection {self.woocommerce_conn_id!r} has no scheme, so "
+                                "https:// was assumed; write http:// in front if the store has no TLS.",)
                 raise self._redacted(err) from None
             log.debug("WooCommerce %s %s -> %s in %.2fs", method, path, resp.status_code, time.monotonic() - started)
             self._raise_for(resp, what, idempotent)
@@ -381,7 +394,7 @@ def _error_fields(resp: requests.Response) -> tuple[str, str]:
     return "", str(body)[:200]
 
 
-def _parse_verify(value: Any) -> bool | str:
+def _parse_verify(value: Any, conn_id: str = "") -> bool | str:
     if isinstance(value, bool):
         return value
     text = str(value).strip()
@@ -389,7 +402,11 @@ def _parse_verify(value: Any) -> bool | str:
         return True
     if text.lower() in {"false", "0", "no"}:
         return False
-    return text  # a CA bundle path
+    if not os.path.exists(text):  # a CA bundle path that is not there
+        raise ConnectionConfigError(
+            f"Connection {conn_id!r}: extra 'verify_ssl' names the CA bundle {text!r}, which does not exist on "
+            "this worker; give the right path, or true/false.")
+    return text
 
 
 def _param(value: Any) -> Any:

@@ -121,9 +121,10 @@ class WooCommerceOrdersExtractOperator(BaseOperator):
             orders = hook.list_orders(include=order_ids)
         else:
             interval = (context.get("data_interval_start"), context.get("data_interval_end"))
+            run_type = context["dag_run"].run_type
             start, end = window(interval, watermark=ledger.watermark("orders", store),
                                 run_after=context["dag_run"].run_after, go_live=settings.go_live,
-                                overlap=settings.window_overlap)
+                                overlap=settings.window_overlap, run_type=str(getattr(run_type, "value", run_type)))
             span = [start.isoformat(), end.isoformat()]
             orders = hook.list_orders(modified_after=start, modified_before=end, statuses=statuses) if end > start else []
             seen = {o["id"] for o in orders}
