@@ -16,6 +16,12 @@ an empty database, so a restart keeps what the store holds.
 - ``notify_no_stock_amount`` (0): ``woocommerce_notify_no_stock_amount``, the stock at or below
   which a managed product is out of stock (A2).
 
+The store's own settings (``woocommerce_calc_taxes``, ``woocommerce_prices_include_tax``, ...;
+settings.py) are not runtime options: they live in the database like WordPress options, are read
+and written through ``/settings/<group>/<id>`` (or ``WooSandbox.set_settings``) and survive a
+restart. Taxes are off by default, as on a fresh store; tax rates (``/taxes``) and coupons
+(``/coupons``) are stored resources too.
+
 ``app.state.book`` is the FaultBook (``/__sandbox/faults``, call counts by kind such as
 ``GET /products`` or ``POST /products/{id}/variations/batch``); ``app.state.store`` the Store and
 ``app.state.store.clock`` its clock (tests may replace it to freeze time, e.g. for OAuth).
@@ -38,6 +44,7 @@ from sandbox.common.control import control_router
 from sandbox.common.faults import FaultBook, FaultMiddleware
 from sandbox.woocommerce import routes_orders as RO  # noqa: N812
 from sandbox.woocommerce import routes_products as RP  # noqa: N812
+from sandbox.woocommerce import routes_store as RS  # noqa: N812
 from sandbox.woocommerce.auth import authenticate, check_permissions, php_params
 from sandbox.woocommerce.errors import RestError
 from sandbox.woocommerce.http import Reply, Req
@@ -105,6 +112,16 @@ ROUTES = [
     Route(r"orders/(?P<order_id>[\d]+)/refunds", {"GET": RO.list_refunds, "POST": RO.create_refund}, "collection"),
     Route(r"orders/(?P<order_id>[\d]+)/refunds/(?P<id>[\d]+)",
           {"GET": RO.get_refund, "DELETE": RO.delete_refund}, "item"),
+    Route(r"settings/(?P<group_id>[\w-]+)", {"GET": RS.list_settings}, "settings"),
+    Route(r"settings/(?P<group_id>[\w-]+)/(?P<id>[\w-]+)",
+          {"GET": RS.get_setting, "POST": RS.update_setting, "PUT": RS.update_setting, "PATCH": RS.update_setting},
+          "settings"),
+    Route("taxes", {"GET": RS.list_taxes, "POST": RS.create_tax}, "collection"),
+    Route("taxes/classes", {"GET": RS.list_tax_classes}, "collection"),
+    Route(r"taxes/(?P<id>[\d]+)", _item(RS.get_tax, RS.update_tax, RS.delete_tax), "item"),
+    Route("coupons", {"GET": RS.list_coupons, "POST": RS.create_coupon}, "collection"),
+    Route("coupons/batch", _batch(RS.batch_coupons), "batch"),
+    Route(r"coupons/(?P<id>[\d]+)", _item(RS.get_coupon, RS.update_coupon, RS.delete_coupon), "item"),
 ]
 
 _ANONYMOUS = {  # the permission-callback errors an unauthenticated caller gets (A1 table)
@@ -114,6 +131,9 @@ _ANONYMOUS = {  # the permission-callback errors an unauthenticated caller gets 
     ("item", "DELETE"): ("woocommerce_rest_cannot_delete", "Sorry, you are not allowed to delete this resource."),
     ("batch", "*"): ("woocommerce_rest_cannot_batch", "Sorry, you are not allowed to batch manipulate this resource."),
     ("item", "*"): ("woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource."),
+    # the setting options controller checks "list" for every read and has its own edit message
+    ("settings", "GET"): ("woocommerce_rest_cannot_view", "Sorry, you cannot list resources."),
+    ("settings", "*"): ("woocommerce_rest_cannot_edit", "Sorry, you cannot edit this resource."),
 }
 
 

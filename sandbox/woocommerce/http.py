@@ -170,7 +170,8 @@ async def run_batch(
     update: Callable[[Connection, dict], Any], delete: Callable[[Connection, int], Any],
 ) -> Reply:
     """``WC_REST_Controller::batch_items`` (A4): limit first, then create -> update -> delete, each
-    item on its own (errors inside the 200 answer), items not schema-validated."""
+    item on its own (errors inside the 200 answer), items not schema-validated. ``create``/``update``
+    may return a RestError instead of raising it: the item is committed, then reported as failed."""
     items = {k: v for k, v in body.items() if k in ("create", "update", "delete") and v} if isinstance(body, dict) else {}
     limit = int(req.config["batch_limit"])
     if sum(len(v) if isinstance(v, list) else 1 for v in items.values()) > limit:
@@ -189,7 +190,8 @@ async def run_batch(
         await req.pause()
         tick()
         try:
-            out.setdefault("create", []).append(req.tx(lambda conn, item=item: create(conn, item)))
+            result = req.tx(lambda conn, item=item: create(conn, item))
+            out.setdefault("create", []).append(error_item(0, result) if isinstance(result, RestError) else result)
         except RestError as err:
             out.setdefault("create", []).append(error_item(0, err))
     for item in items.get("update", []):
@@ -197,7 +199,9 @@ async def run_batch(
         tick()
         item = item if isinstance(item, dict) else {}
         try:
-            out.setdefault("update", []).append(req.tx(lambda conn, item=item: update(conn, item)))
+            result = req.tx(lambda conn, item=item: update(conn, item))
+            out.setdefault("update", []).append(
+                error_item(item.get("id"), result) if isinstance(result, RestError) else result)
         except RestError as err:
             out.setdefault("update", []).append(error_item(item.get("id"), err))
     for raw_id in items.get("delete", []):

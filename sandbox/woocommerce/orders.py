@@ -1,4 +1,4 @@
-"""Orders, order notes and refunds (woocommerce-api.md A5), with the stock they move.
+"""Orders, order notes and refunds (woocommerce-api.md A5), with the stock they move and their money.
 
 The order life cycle follows WooCommerce: ``set_status`` records a transition; saving the order
 runs it (``status_transition``): the ``woocommerce_order_status_<to>`` hooks reduce stock (to
@@ -7,8 +7,18 @@ pending), then the "Order status changed from A to B." note is added. ``set_paid
 ``payment_complete()``: date_paid, then processing. Shapes and key orders: orders rec 71, notes
 rec 73, refunds rec 84.
 
-Deliberately simpler than real: no taxes (all ``*_tax`` are "0.00", ``tax_lines`` empty), no
-coupons (``coupon_lines`` are echoed, not applied), no customers, no payment gateways.
+Money is WooCommerce's (totals.py): a create runs ``calculate_totals()``, an update does when
+billing, shipping or any lines are sent; taxes when ``woocommerce_calc_taxes`` is "yes" (tax rates
+from taxes.py; with prices entered with tax a new line's total is the price less the store base's
+tax, ``wc_get_price_excluding_tax``), ``prices_include_tax`` fixed at creation; ``coupon_lines``
+are applied like the V3 controller's ``calculate_coupons`` (coupons.py). An invalid coupon answers
+400 ``woocommerce_rest_invalid_coupon`` *after* the order was saved without it, as on a real store
+(the create has made a pending order; the update has saved its other changes). Refunds carry
+``refund_tax`` per rate and refund shipping and fee lines through ``line_items`` by item id.
+
+Deliberately simpler than real: no customers, no payment gateways; shipping and fee items use no
+hidden item-meta ids (product, tax and coupon items do, so visible meta ids stay real); a quantity
+change on an existing line re-prices it (WooCommerce keeps its old totals unless new ones are sent).
 """
 
 from __future__ import annotations
@@ -20,10 +30,14 @@ from typing import Any
 from sqlalchemy import String, cast, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
+from sandbox.woocommerce import coupons as C  # noqa: N812
 from sandbox.woocommerce import products as P
+from sandbox.woocommerce import settings as S  # noqa: N812
+from sandbox.woocommerce import totals as TT  # noqa: N812
 from sandbox.woocommerce.errors import RestError, invalid_id
 from sandbox.woocommerce.products import Ctx
 from sandbox.woocommerce.store import iso, notes, orders, refunds
+from sandbox.woocommerce.wcmath import money, number, php_number, to_float, wc_format_decimal
 
 ORDER_STATUSES = ["auto-draft", "pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed",
                   "checkout-draft"]  # rec 95's message, in that order
@@ -74,20 +88,8 @@ NOTE_SCHEMA: dict[str, dict[str, Any]] = {
 }
 
 
-def money(value: float) -> str:
-    return f"{value:.2f}"
-
-
-def number(value: float) -> int | float:
-    """A JSON number the way PHP prints a whole float here: ``10``, ``2.5`` (rec 71)."""
-    return int(value) if float(value).is_integer() else value
-
-
 def _float(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return 0.0
+    return to_float(value)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -123,10 +125,11 @@ def order_view(ctx: Ctx, conn: Connection, order: dict[str, Any]) -> dict[str, A
     needs_processing = any(line.get("needs_processing") for line in d["line_items"])
     return {
         "id": order["id"], "parent_id": order["parent_id"], "status": status, "currency": d["currency"],
-        "version": "9.4.3", "prices_include_tax": False,
+        "version": "9.4.3", "prices_include_tax": bool(d.get("prices_include_tax", False)),
         "date_created": iso(order["created_local"]), "date_modified": iso(order["modified_local"]),
-        "discount_total": "0.00", "discount_tax": "0.00", "shipping_total": d["shipping_total"],
-        "shipping_tax": "0.00", "cart_tax": "0.00", "total": d["total"], "total_tax": "0.00",
+        "discount_total": money(d.get("discount_total")), "discount_tax": money(d.get("discount_tax")),
+        "shipping_total": money(d["shipping_total"]), "shipping_tax": money(d.get("shipping_tax")),
+        "cart_tax": money(d.get("cart_tax")), "total": money(d["total"]), "total_tax": money(d.get("total_tax")),
         "customer_id": order["customer_id"], "order_key": d["order_key"], "billing": d["billing"],
         "shipping": d["shipping"], "payment_method": d["payment_method"],
         "payment_method_title": d["payment_method_title"], "transaction_id": d["transaction_id"],
@@ -135,8 +138,10 @@ def order_view(ctx: Ctx, conn: Connection, order: dict[str, Any]) -> dict[str, A
         "date_paid": _local(ctx, d.get("date_paid_gmt")), "cart_hash": "", "number": str(order["id"]),
         "meta_data": d["meta_data"],
         "line_items": [_line_view(line) for line in d["line_items"]],
-        "tax_lines": [], "shipping_lines": d["shipping_lines"], "fee_lines": d["fee_lines"],
-        "coupon_lines": d["coupon_lines"],
+        "tax_lines": [_tax_line_view(line) for line in d.get("tax_lines", [])],
+        "shipping_lines": [_shipping_view(line) for line in d["shipping_lines"]],
+        "fee_lines": [_fee_view(line) for line in d["fee_lines"]],
+        "coupon_lines": [_coupon_view(line) for line in d["coupon_lines"]],
         "refunds": [{"id": rid, "reason": rd["reason"], "total": f"-{rd['amount']}"} for rid, rd in refund_rows],
         "payment_url": f"{ctx.home}/checkout/order-pay/{order['id']}/?pay_for_order=true&key={d['order_key']}",
         "is_editable": status in ("pending", "on-hold", "auto-draft"),
@@ -153,15 +158,49 @@ def order_view(ctx: Ctx, conn: Connection, order: dict[str, Any]) -> dict[str, A
 
 
 def _line_view(line: dict[str, Any]) -> dict[str, Any]:
+    """A product line (``get_order_item_data``): amounts with 2 decimals, ``taxes`` as stored,
+    ``price`` = total / quantity as a JSON number (rec 71)."""
     total = _float(line["total"])
     qty = line["quantity"]
     return {
         "id": line["id"], "name": line["name"], "product_id": line["product_id"],
         "variation_id": line["variation_id"], "quantity": qty, "tax_class": line.get("tax_class", ""),
-        "subtotal": line["subtotal"], "subtotal_tax": "0.00", "total": line["total"], "total_tax": "0.00",
-        "taxes": [], "meta_data": line["meta_data"], "sku": line["sku"],
+        "subtotal": money(line["subtotal"]), "subtotal_tax": money(line.get("subtotal_tax")),
+        "total": money(line["total"]), "total_tax": money(line.get("total_tax")),
+        "taxes": TT.taxes_view(line), "meta_data": line["meta_data"], "sku": line["sku"],
         "price": number(total / qty) if qty else 0, "image": line["image"], "parent_name": line["parent_name"],
     }
+
+
+def _shipping_view(line: dict[str, Any]) -> dict[str, Any]:
+    return {"id": line["id"], "method_title": line["method_title"], "method_id": line["method_id"],
+            "instance_id": line["instance_id"], "total": money(line["total"]), "total_tax": money(line.get("total_tax")),
+            "taxes": TT.taxes_view(line, with_subtotal=False), "meta_data": line["meta_data"]}
+
+
+def _fee_view(line: dict[str, Any]) -> dict[str, Any]:
+    return {"id": line["id"], "name": line["name"], "tax_class": line["tax_class"], "tax_status": line["tax_status"],
+            "amount": line["amount"], "total": money(line["total"]), "total_tax": money(line.get("total_tax")),
+            "taxes": TT.taxes_view(line, with_subtotal=False), "meta_data": line["meta_data"]}
+
+
+def _tax_line_view(line: dict[str, Any]) -> dict[str, Any]:
+    return {"id": line["id"], "rate_code": line["rate_code"], "rate_id": line["rate_id"], "label": line["label"],
+            "compound": line["compound"], "tax_total": money(line["tax_total"]),
+            "shipping_tax_total": money(line["shipping_tax_total"]), "rate_percent": line["rate_percent"],
+            "meta_data": line.get("meta_data", [])}
+
+
+def _coupon_view(line: dict[str, Any]) -> dict[str, Any]:
+    """A coupon line: ``discount``/``discount_tax`` as stored (not 2 decimals), then what
+    ``coupon_info`` says (V2 ``get_order_item_data``)."""
+    if "discount" not in line:  # an order saved before coupons were applied: echoed as posted
+        return line
+    info = next((m["value"] for m in line["meta_data"] if m["key"] == "coupon_info"), "")
+    temp = C.from_short_info(info)["data"]
+    return {"id": line["id"], "code": line["code"], "discount": line["discount"], "discount_tax": line["discount_tax"],
+            "meta_data": line["meta_data"], "discount_type": temp["discount_type"],
+            "nominal_amount": to_float(temp["amount"]), "free_shipping": bool(temp["free_shipping"])}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -247,14 +286,16 @@ def _new_item_id(ctx: Ctx, conn: Connection) -> int:
     return item_id
 
 
-def _new_line(ctx: Ctx, conn: Connection, posted: dict[str, Any]) -> dict[str, Any]:
+def _new_line(ctx: Ctx, conn: Connection, posted: dict[str, Any], opts: S.Options) -> dict[str, Any]:
     """``prepare_line_items`` for a new line: an unknown product still makes a line, with
-    product_id 0 and total 0.00 (rec 98, 99)."""
+    product_id 0 and total 0.00 (rec 98, 99). The product sets the tax class; the totals are
+    ``wc_get_price_excluding_tax(product, qty)``."""
     product = _find_product(conn, posted)
     quantity = P.wc_stock_amount(posted.get("quantity", 1))
     line: dict[str, Any] = {
         "id": _new_item_id(ctx, conn), "name": "", "product_id": 0, "variation_id": 0,
-        "quantity": quantity, "tax_class": "", "subtotal": "0.00", "total": "0.00", "meta_data": [], "sku": None,
+        "quantity": quantity, "tax_class": "", "subtotal": "0.00", "subtotal_tax": "0", "total": "0.00",
+        "total_tax": "0", "taxes": TT.no_taxes(), "meta_data": [], "sku": None,
         "image": {"id": 0, "src": ""}, "parent_name": None, "needs_processing": False,
     }
     if product is not None:
@@ -262,8 +303,8 @@ def _new_line(ctx: Ctx, conn: Connection, posted: dict[str, Any]) -> dict[str, A
         line["sku"] = product["sku"]
         line["needs_processing"] = not (
             product["extra"].get("virtual") and product["extra"].get("downloadable"))
-        price_total = money(_float(product["price"]) * quantity)
-        line.update(subtotal=price_total, total=price_total)
+        price_total = wc_format_decimal(TT.price_excluding_tax(conn, opts, product, quantity))
+        line.update(subtotal=price_total, total=price_total, tax_class=TT.product_tax_class(conn, product))
         if product["type"] == "variation":
             line.update(name=f"{parent['name'] if parent else product['name']} - {P._variation_label(product)}",
                         product_id=product["parent_id"], variation_id=product["id"],
@@ -281,7 +322,7 @@ def _new_line(ctx: Ctx, conn: Connection, posted: dict[str, Any]) -> dict[str, A
             line[key] = str(posted[key])
     for key in ("total", "subtotal"):
         if posted.get(key) is not None:
-            line[key] = money(_float(posted[key]))
+            line[key] = wc_format_decimal(posted[key])
     return line
 
 
@@ -303,37 +344,44 @@ def _del_line_meta(line: dict[str, Any], key: str) -> None:
 
 
 def _extra_line(ctx: Ctx, conn: Connection, posted: dict[str, Any], kind: str) -> dict[str, Any]:
-    """A shipping or fee line, echoed with its total (no tax)."""
-    total = money(_float(posted.get("total", 0)))
+    """A new shipping or fee line (``prepare_shipping_lines`` / ``prepare_fee_lines``)."""
+    total = wc_format_decimal(posted.get("total", 0))
     base = {"id": ctx.store.next_id(conn, "order_item")}
     if kind == "shipping":
         return {**base, "method_title": str(posted.get("method_title", "")), "method_id": str(posted.get("method_id", "")),
-                "instance_id": str(posted.get("instance_id", "")), "total": total, "total_tax": "0.00",
-                "taxes": [], "meta_data": []}
-    return {**base, "name": str(posted.get("name", "")), "tax_class": str(posted.get("tax_class", "")),
-            "tax_status": str(posted.get("tax_status", "taxable")), "amount": str(posted.get("amount", posted.get("total", ""))),
-            "total": total, "total_tax": "0.00", "taxes": [], "meta_data": []}
+                "instance_id": str(posted.get("instance_id", "")), "total": total, "total_tax": "0",
+                "taxes": TT.no_taxes(), "meta_data": []}
+    status = posted.get("tax_status", "taxable")
+    return {**base, "name": str(posted.get("name", "")), "tax_class": str(posted.get("tax_class", "") or ""),
+            "tax_status": status if status in ("taxable", "none") else "taxable",
+            "amount": str(posted.get("amount", posted.get("total", ""))), "total": total, "total_tax": "0",
+            "taxes": TT.no_taxes(), "meta_data": []}
 
 
-def _calculate_totals(d: dict[str, Any]) -> None:
-    """``calculate_totals()`` without taxes or coupons: lines + shipping + fees."""
-    shipping = sum(_float(s["total"]) for s in d["shipping_lines"])
-    fees = sum(_float(f["total"]) for f in d["fee_lines"])
-    lines = sum(_float(line["total"]) for line in d["line_items"])
-    d["shipping_total"] = money(shipping)
-    d["total"] = money(lines + shipping + fees)
+def _update_extra_line(line: dict[str, Any], posted: dict[str, Any], kind: str) -> None:
+    keys = ("method_id", "method_title", "instance_id") if kind == "shipping" else ("name", "tax_class", "tax_status")
+    for key in keys:
+        if posted.get(key) is not None:
+            line[key] = str(posted[key])
+    if posted.get("total") is not None:
+        line["total"] = wc_format_decimal(posted["total"])
 
 
-def _apply_lines(ctx: Ctx, conn: Connection, d: dict[str, Any], req: dict[str, Any]) -> bool:
-    """Add, change or remove (quantity 0) lines; True when totals must be recalculated."""
-    changed = False
+def _item_is_null(posted: dict[str, Any]) -> bool:
+    return all(value is None for key, value in posted.items() if key != "id")
+
+
+def _apply_lines(ctx: Ctx, conn: Connection, d: dict[str, Any], req: dict[str, Any], opts: S.Options) -> None:
+    """Add, change or remove lines: quantity 0 or an item with nothing but its ``id``
+    (``item_is_null``) removes it."""
     for posted in req.get("line_items") or []:
         if not isinstance(posted, dict):
             continue
-        changed = True
         existing = next((line for line in d["line_items"] if posted.get("id") and line["id"] == P._as_id(posted["id"])), None)
-        if existing is None:
-            d["line_items"].append(_new_line(ctx, conn, posted))
+        if existing is not None and _item_is_null(posted):
+            d["line_items"].remove(existing)
+        elif existing is None:
+            d["line_items"].append(_new_line(ctx, conn, posted, opts))
         elif posted.get("quantity") is not None and P.wc_stock_amount(posted["quantity"]) == 0:
             d["line_items"].remove(existing)
         else:
@@ -341,18 +389,24 @@ def _apply_lines(ctx: Ctx, conn: Connection, d: dict[str, Any], req: dict[str, A
                 existing["quantity"] = P.wc_stock_amount(posted["quantity"])
                 product = P.get_row(conn, existing["variation_id"] or existing["product_id"])
                 if product is not None and posted.get("total") is None:
-                    existing["total"] = existing["subtotal"] = money(_float(product["price"]) * existing["quantity"])
+                    existing["total"] = existing["subtotal"] = wc_format_decimal(
+                        TT.price_excluding_tax(conn, opts, product, existing["quantity"]))
             for key in ("total", "subtotal"):
                 if posted.get(key) is not None:
-                    existing[key] = money(_float(posted[key]))
+                    existing[key] = wc_format_decimal(posted[key])
+            if posted.get("tax_class") is not None:
+                existing["tax_class"] = str(posted["tax_class"])
     for key, kind in (("shipping_lines", "shipping"), ("fee_lines", "fee")):
         for posted in req.get(key) or []:
-            if isinstance(posted, dict):
-                changed = True
+            if not isinstance(posted, dict):
+                continue
+            existing = next((x for x in d[key] if posted.get("id") and x["id"] == P._as_id(posted["id"])), None)
+            if existing is not None and _item_is_null(posted):
+                d[key].remove(existing)
+            elif existing is None:
                 d[key].append(_extra_line(ctx, conn, posted, kind))
-    if isinstance(req.get("coupon_lines"), list):
-        d["coupon_lines"] = [c for c in req["coupon_lines"] if isinstance(c, dict)]
-    return changed
+            else:
+                _update_extra_line(existing, posted, kind)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -452,6 +506,8 @@ def _save(ctx: Ctx, conn: Connection, order: dict[str, Any], creating: bool) -> 
             saved += _restore_stock(ctx, conn, order)
         if new == "cancelled":
             _record_sales(conn, order)
+        if new in TT.USAGE_STATUSES and (order["data"]["coupon_lines"] or order["data"].get("recorded_coupon_usage_counts")):
+            TT.Calculator(ctx, conn, order).update_coupon_usage_counts()
         add_note(ctx, conn, order["id"],
                  f"Order status changed from {STATUS_NAMES.get(old, old)} to {STATUS_NAMES.get(new, new)}.")
     if transitions:
@@ -460,7 +516,7 @@ def _save(ctx: Ctx, conn: Connection, order: dict[str, Any], creating: bool) -> 
     return saved
 
 
-def _apply_fields(ctx: Ctx, conn: Connection, order: dict[str, Any], req: dict[str, Any]) -> bool:
+def _apply_fields(ctx: Ctx, conn: Connection, order: dict[str, Any], req: dict[str, Any], opts: S.Options) -> None:
     d = order["data"]
     for key, keys in (("billing", BILLING_KEYS), ("shipping", SHIPPING_KEYS)):
         if isinstance(req.get(key), dict):
@@ -474,8 +530,24 @@ def _apply_fields(ctx: Ctx, conn: Connection, order: dict[str, Any], req: dict[s
         order["parent_id"] = P._as_id(req["parent_id"])
     if "meta_data" in req:
         d["meta_data"] = P.update_meta(d["meta_data"], req["meta_data"], ctx.store, conn)
-    changed = _apply_lines(ctx, conn, d, req)
-    return changed or isinstance(req.get("billing"), dict) or isinstance(req.get("shipping"), dict)
+    _apply_lines(ctx, conn, d, req, opts)
+
+
+RECALCULATE_ON = ("billing", "shipping", "line_items", "shipping_lines", "fee_lines", "coupon_lines")
+
+
+def _money_and_coupons(ctx: Ctx, conn: Connection, order: dict[str, Any], req: dict[str, Any], opts: S.Options,
+                       creating: bool) -> RestError | None:
+    """``calculate_totals()`` then ``calculate_coupons()``; a coupon error is returned, not raised:
+    the real store has saved the order by then."""
+    calc = TT.Calculator(ctx, conn, order, opts)
+    if creating or any(req.get(key) is not None for key in RECALCULATE_ON):
+        calc.calculate_totals()
+    try:
+        calc.calculate_coupons(req.get("coupon_lines"))
+    except RestError as err:
+        return err
+    return None
 
 
 def _paid(ctx: Ctx, conn: Connection, order: dict[str, Any], req: dict[str, Any], creating: bool) -> int:
@@ -496,9 +568,11 @@ def _paid(ctx: Ctx, conn: Connection, order: dict[str, Any], req: dict[str, Any]
     return _save(ctx, conn, order, creating=False)
 
 
-def create_order(ctx: Ctx, conn: Connection, req: dict[str, Any]) -> tuple[dict[str, Any], int]:
+def create_order(ctx: Ctx, conn: Connection, req: dict[str, Any]) -> tuple[dict[str, Any], int, RestError | None]:
+    """Returns (order, objects saved, the coupon error to answer with after committing, if any)."""
     if req.get("id"):
         raise RestError("woocommerce_rest_shop_order_exists", "Cannot create existing shop_order.", 400)
+    opts = S.options_of(conn)
     order = {
         "id": ctx.store.next_id(conn, "post"), "parent_id": 0, "status": "pending", "customer_id": 0,
         "stock_reduced": False, "created_gmt": ctx.gmt, "created_local": ctx.local, "modified_gmt": ctx.gmt,
@@ -509,27 +583,34 @@ def create_order(ctx: Ctx, conn: Connection, req: dict[str, Any]) -> tuple[dict[
             "billing": dict.fromkeys(BILLING_KEYS, ""), "shipping": dict.fromkeys(SHIPPING_KEYS, ""),
             "payment_method": "", "payment_method_title": "", "transaction_id": "", "created_via": "rest-api",
             "customer_note": "", "date_paid_gmt": None, "date_completed_gmt": None, "meta_data": [],
-            "line_items": [], "shipping_lines": [], "fee_lines": [], "coupon_lines": [],
-            "shipping_total": "0.00", "total": "0.00",
+            "line_items": [], "tax_lines": [], "shipping_lines": [], "fee_lines": [], "coupon_lines": [],
+            "prices_include_tax": opts.prices_entered_with_tax, "discount_total": "0", "discount_tax": "0",
+            "shipping_total": "0", "shipping_tax": "0", "cart_tax": "0", "total": "0", "total_tax": "0",
         },
     }
-    _apply_fields(ctx, conn, order, req)
-    _calculate_totals(order["data"])
-    _set_status(ctx, order, req.get("status") or "pending")
+    _apply_fields(ctx, conn, order, req, opts)
+    error = _money_and_coupons(ctx, conn, order, req, opts, creating=True)
+    if error is None:
+        _set_status(ctx, order, req.get("status") or "pending")
     saved = _save(ctx, conn, order, creating=True)
-    saved += _paid(ctx, conn, order, req, creating=True)
-    return order, saved
+    if error is None:
+        saved += _paid(ctx, conn, order, req, creating=True)
+    return order, saved, error
 
 
-def update_order(ctx: Ctx, conn: Connection, order_id: Any, req: dict[str, Any]) -> tuple[dict[str, Any], int]:
+def update_order(ctx: Ctx, conn: Connection, order_id: Any,
+                 req: dict[str, Any]) -> tuple[dict[str, Any], int, RestError | None]:
     order = _must_order(conn, order_id, 400)
-    if _apply_fields(ctx, conn, order, req):
-        _calculate_totals(order["data"])
-    if req.get("status"):
+    order["data"].setdefault("tax_lines", [])
+    opts = S.options_of(conn)
+    _apply_fields(ctx, conn, order, req, opts)
+    error = _money_and_coupons(ctx, conn, order, req, opts, creating=False)
+    if error is None and req.get("status"):
         _set_status(ctx, order, req["status"])
     saved = _save(ctx, conn, order, creating=False)
-    saved += _paid(ctx, conn, order, req, creating=False)
-    return order, saved
+    if error is None:
+        saved += _paid(ctx, conn, order, req, creating=False)
+    return order, saved, error
 
 
 def delete_order(ctx: Ctx, conn: Connection, order_id: Any, force: bool) -> dict[str, Any]:
@@ -587,7 +668,9 @@ def refund_view(ctx: Ctx, row: dict[str, Any]) -> dict[str, Any]:
         "amount": d["amount"], "reason": d["reason"], "refunded_by": d["refunded_by"],
         "refunded_payment": d["refunded_payment"], "meta_data": d["meta_data"],
         "line_items": [_line_view(line) for line in d["line_items"]],
-        "shipping_lines": [], "tax_lines": [], "fee_lines": [],
+        "shipping_lines": [_shipping_view(line) for line in d.get("shipping_lines", [])],
+        "tax_lines": [_tax_line_view(line) for line in d.get("tax_lines", [])],
+        "fee_lines": [_fee_view(line) for line in d.get("fee_lines", [])],
         "_links": {
             "self": [{"href": f"{ctx.api}/orders/{oid}/refunds/{row['id']}"}],
             "collection": [{"href": f"{ctx.api}/orders/{oid}/refunds"}],
@@ -610,8 +693,59 @@ def _scalar_error(code: str, message: str, data: int) -> RestError:
     return err
 
 
+def _php_empty(value: Any) -> bool:
+    return value in (None, "", "0", 0, 0.0, False) or value == [] or value == {}
+
+
+def _refund_taxes(posted: dict[str, Any]) -> dict[int, Any]:
+    """``refund_tax`` as ``[{id: <rate id>, refund_total}]`` (or already ``{rate_id: amount}``)."""
+    raw = posted.get("refund_tax")
+    out: dict[int, Any] = {}
+    if isinstance(raw, list):
+        for tax in raw:
+            if isinstance(tax, dict) and tax.get("id") is not None:
+                out[P._as_id(tax["id"])] = tax.get("refund_total", 0)
+    elif isinstance(raw, dict):
+        out = {P._as_id(k): v for k, v in raw.items()}
+    return out
+
+
+def _negated(value: Any) -> str:
+    """``wc_format_refund_total`` (amount * -1) as the item stores it."""
+    return wc_format_decimal(php_number(value) * -1)
+
+
+def _refund_item(ctx: Ctx, conn: Connection, kind: str, original: dict[str, Any], posted: dict[str, Any],
+                 calc: TT.Calculator) -> dict[str, Any]:
+    """``new $class( $item )`` with id 0, ``_refunded_item_id``, negative total, taxes and quantity."""
+    qty = P.wc_stock_amount(posted.get("quantity", 0))
+    total = _negated(posted.get("refund_total", 0))
+    taxes = {rid: php_number(v) * -1 for rid, v in _refund_taxes(posted).items() if not _php_empty(v)}
+    item_id = _new_item_id(ctx, conn) if kind == "line" else ctx.store.next_id(conn, "order_item")
+    meta = [{"id": ctx.store.next_id(conn, "item_meta"), "key": "_refunded_item_id", "value": str(original["id"]),
+             "display_key": "_refunded_item_id", "display_value": str(original["id"])}]
+    if kind == "line":
+        item = {"id": item_id, "name": original["name"], "product_id": original["product_id"],
+                "variation_id": original["variation_id"], "quantity": -qty, "tax_class": original.get("tax_class", ""),
+                "subtotal": total, "subtotal_tax": "0", "total": total, "total_tax": "0", "taxes": TT.no_taxes(),
+                "meta_data": meta, "sku": original["sku"], "image": original["image"],
+                "parent_name": original["parent_name"], "_qty": qty}
+    elif kind == "shipping":
+        item = {"id": item_id, "method_title": original["method_title"], "method_id": original["method_id"],
+                "instance_id": original["instance_id"], "total": total, "total_tax": "0", "taxes": TT.no_taxes(),
+                "meta_data": meta}
+    else:
+        item = {"id": item_id, "name": original["name"], "tax_class": original["tax_class"],
+                "tax_status": original["tax_status"], "amount": original.get("amount", ""), "total": total,
+                "total_tax": "0", "taxes": TT.no_taxes(), "meta_data": meta}
+    calc.set_taxes(item, taxes, taxes, with_subtotal=kind == "line")
+    return item
+
+
 def create_refund(ctx: Ctx, conn: Connection, order_id: Any, req: dict[str, Any]) -> tuple[dict[str, Any], int]:
-    """``wc_create_refund`` as the V3 refunds controller calls it (A5, rec 84-87)."""
+    """``wc_create_refund`` as the V3 refunds controller calls it (A5, rec 84-87). ``line_items``
+    may name product, shipping and fee items; ``refund_tax`` gives each rate's refunded tax; the
+    refund's tax lines are ``update_taxes()`` over its items."""
     order = get_order(conn, order_id)
     if order is None:
         raise _scalar_error("woocommerce_rest_invalid_order_id", "Invalid order ID.", 404)
@@ -619,8 +753,9 @@ def create_refund(ctx: Ctx, conn: Connection, order_id: Any, req: dict[str, Any]
     posted_lines = [item for item in req.get("line_items") or [] if isinstance(item, dict)]
     if req.get("amount") is not None and str(req["amount"]) != "":
         amount = _float(req["amount"])
-    else:  # without an amount the line refund totals make it up
-        amount = sum(_float(item.get("refund_total")) + _float(item.get("refund_tax")) for item in posted_lines)
+    else:  # without an amount the line refund totals and taxes make it up
+        amount = sum(_float(item.get("refund_total")) + sum(map(_float, _refund_taxes(item).values()))
+                     for item in posted_lines)
     if amount < 0:
         raise _scalar_error("woocommerce_rest_invalid_order_refund", "Refund amount must be greater than zero.", 400)
     already = sum(_float(r["amount"]) for r in conn.execute(
@@ -629,22 +764,21 @@ def create_refund(ctx: Ctx, conn: Connection, order_id: Any, req: dict[str, Any]
     refund_id = ctx.store.next_id(conn, "post")  # the refund post exists before anything can fail
     if amount > remaining + 1e-9:
         raise _scalar_error("woocommerce_rest_cannot_create_order_refund", "Invalid refund amount.", 500)
-    refund_lines = []
-    for item in posted_lines:
-        original = next((line for line in d["line_items"] if line["id"] == P._as_id(item.get("id"))), None)
-        qty = P.wc_stock_amount(item.get("quantity", 0))
-        if original is None:
-            continue
-        refund_total = _float(item.get("refund_total"))
-        refund_lines.append({
-            "id": _new_item_id(ctx, conn), "name": original["name"],
-            "product_id": original["product_id"], "variation_id": original["variation_id"], "quantity": -qty,
-            "tax_class": original.get("tax_class", ""), "subtotal": money(-refund_total), "total": money(-refund_total),
-            "meta_data": [{"id": ctx.store.next_id(conn, "item_meta"), "key": "_refunded_item_id", "value": str(original["id"]),
-                           "display_key": "_refunded_item_id", "display_value": str(original["id"])}],
-            "sku": original["sku"], "image": original["image"], "parent_name": original["parent_name"],
-            "_qty": qty,
-        })
+    by_id = {P._as_id(item.get("id")): item for item in posted_lines}
+    refund_order = {"id": refund_id, "customer_id": 0, "status": "completed", "data": {
+        "line_items": [], "fee_lines": [], "shipping_lines": [], "tax_lines": [], "meta_data": [],
+        "billing": d["billing"], "shipping": d["shipping"], "coupon_lines": []}}
+    calc = TT.Calculator(ctx, conn, refund_order)
+    rd = refund_order["data"]
+    for kind, key, target in (("line", "line_items", "line_items"), ("fee", "fee_lines", "fee_lines"),
+                              ("shipping", "shipping_lines", "shipping_lines")):
+        for original in d[key]:
+            posted = by_id.get(original["id"])
+            if posted is None or (_php_empty(posted.get("quantity")) and _php_empty(posted.get("refund_total"))
+                                  and not _refund_taxes(posted)):
+                continue
+            rd[target].append(_refund_item(ctx, conn, kind, original, posted, calc))
+    calc.update_taxes()
     if req.get("api_refund", True):
         # The sandbox has no payment gateway: a REST order's bacs/cheque/cod cannot refund through
         # the API, any other method is unknown - wc_refund_payment fails, the refund is deleted.
@@ -653,10 +787,12 @@ def create_refund(ctx: Ctx, conn: Connection, order_id: Any, req: dict[str, Any]
         err = _scalar_error("woocommerce_rest_cannot_create_order_refund", message, 500)
         err.burns_post_id = True  # the refund post was saved and deleted again: its id is gone
         raise err
+    refund_lines = rd["line_items"]
     data = {
         "amount": money(amount), "reason": str(req.get("reason") or ""), "refunded_by": 1,
         "refunded_payment": False, "meta_data": [],
         "line_items": [{k: v for k, v in line.items() if k != "_qty"} for line in refund_lines],
+        "shipping_lines": rd["shipping_lines"], "tax_lines": rd["tax_lines"], "fee_lines": rd["fee_lines"],
     }
     row = {"id": refund_id, "order_id": order["id"], "created_gmt": ctx.gmt, "created_local": ctx.local, "data": data}
     conn.execute(insert(refunds).values(**row))

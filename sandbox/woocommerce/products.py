@@ -23,6 +23,7 @@ from sandbox.woocommerce.errors import RestError, invalid_id
 from sandbox.woocommerce.store import Store, counters, iso, products
 
 STOCK_STATUSES = ["instock", "outofstock", "onbackorder"]
+TAX_CLASS_SLUGS = ["reduced-rate", "zero-rate"]  # the store's additional tax classes (taxes.py)
 PRODUCT_TYPES = ["simple", "grouped", "external", "variable"]
 POST_STATUSES = ["draft", "pending", "private", "publish", "future", "auto-draft", "trash"]
 UNSLUGGED = ("draft", "pending", "auto-draft", "trash")
@@ -249,7 +250,8 @@ def _amount_html(value: str) -> str:
 
 
 def price_html(row: dict[str, Any]) -> str:
-    """``get_price_html`` for the plain cases (sandbox: no taxes, no sale schedules)."""
+    """``get_price_html`` for the plain cases (sandbox: prices as entered - the tax display
+    settings are not applied - and no sale schedules)."""
     if row["type"] == "variable":
         high = row["extra"].get("price_max", row["price"])
         if row["price"] == "":
@@ -450,6 +452,12 @@ def _apply_common(row: dict[str, Any], req: dict[str, Any], defaults: dict[str, 
     for key in defaults:
         if key in req and key not in ("meta_data", "attributes"):
             row["extra"][key] = req[key]
+    if req.get("tax_class") is not None:
+        # WC_Product::set_tax_class: sanitised, "standard" is "", an unknown class falls back to ""
+        tax_class = sanitize_title(str(req["tax_class"]))
+        tax_class = "" if tax_class == "standard" else tax_class
+        valid = ["", *TAX_CLASS_SLUGS, *(["parent"] if defaults is VARIATION_DEFAULTS else [])]
+        row["extra"]["tax_class"] = tax_class if tax_class in valid else ""
     if "meta_data" in req:
         row["extra"]["meta_data"] = update_meta(row["extra"].get("meta_data", []), req["meta_data"], store, conn)
     row["price"] = row["sale_price"] if row["sale_price"] != "" else row["regular_price"]

@@ -46,19 +46,27 @@ async def list_orders(req: Req) -> Reply:
 
 async def create_order(req: Req) -> Reply:
     args = validate({"status": "pending", **req.params}, O.ORDER_SCHEMA)
-    view, saved = req.tx(lambda conn: _created(req, conn, args))
+    view, saved, error = req.tx(lambda conn: _created(req, conn, args))
     await req.pause(saved)
+    if error is not None:  # the order is saved, the answer is the coupon error (real WC does the same)
+        raise error
     return _single(req, view, 201, f"{req.ctx.api}/orders/{view['id']}")
 
 
-def _created(req: Req, conn, args: dict[str, Any]) -> tuple[dict[str, Any], int]:
-    order, saved = O.create_order(req.ctx, conn, args)
-    return O.order_view(req.ctx, conn, O.get_order(conn, order["id"])), saved
+def _created(req: Req, conn, args: dict[str, Any]) -> tuple[dict[str, Any], int, RestError | None]:
+    order, saved, error = O.create_order(req.ctx, conn, args)
+    return O.order_view(req.ctx, conn, O.get_order(conn, order["id"])), saved, error
 
 
-def _updated(req: Req, conn, order_id: Any, args: dict[str, Any]) -> tuple[dict[str, Any], int]:
-    order, saved = O.update_order(req.ctx, conn, order_id, args)
-    return O.order_view(req.ctx, conn, O.get_order(conn, order["id"])), saved
+def _updated(req: Req, conn, order_id: Any, args: dict[str, Any]) -> tuple[dict[str, Any], int, RestError | None]:
+    order, saved, error = O.update_order(req.ctx, conn, order_id, args)
+    return O.order_view(req.ctx, conn, O.get_order(conn, order["id"])), saved, error
+
+
+def _view_or_error(result: tuple[dict[str, Any], int, RestError | None]) -> dict[str, Any] | RestError:
+    """For a batch item: the view, or the coupon error to report once the item is committed."""
+    view, _, error = result
+    return error if error is not None else view
 
 
 async def get_order(req: Req) -> Reply:
@@ -73,8 +81,10 @@ async def get_order(req: Req) -> Reply:
 
 async def update_order(req: Req) -> Reply:
     args = validate(req.params, O.ORDER_SCHEMA)
-    view, saved = req.tx(lambda conn: _updated(req, conn, _id(req), args))
+    view, saved, error = req.tx(lambda conn: _updated(req, conn, _id(req), args))
     await req.pause(saved)
+    if error is not None:
+        raise error
     return _single(req, view)
 
 
@@ -86,8 +96,8 @@ async def delete_order(req: Req) -> Reply:
 async def batch_orders(req: Req) -> Reply:
     return await run_batch(
         req, req.body,
-        lambda conn, item: _created(req, conn, {"status": "pending", **item})[0],
-        lambda conn, item: _updated(req, conn, item.get("id"), item)[0],
+        lambda conn, item: _view_or_error(_created(req, conn, {"status": "pending", **item})),
+        lambda conn, item: _view_or_error(_updated(req, conn, item.get("id"), item)),
         lambda conn, item_id: O.delete_order(req.ctx, conn, item_id, force=True),
     )
 

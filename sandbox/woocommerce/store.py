@@ -3,8 +3,9 @@
 WordPress keeps products, variations, orders and refunds in ``wp_posts``, so they share one id
 sequence (counter ``post``); order notes are comments (counter ``comment``, which starts at 2 because
 WordPress ships comment 1); order items have their own table and sequence (rec 71: items 1, 2;
-rec 84: the refund's item is 4), and so has order item meta (``item_meta``). Filtered columns are real, indexed columns; the rest of an object
-lives in a JSON blob.
+rec 84: the refund's item is 4), and so has order item meta (``item_meta``). Coupons are posts too;
+tax rates have their own sequence (``tax_rates.id``) and the store's settings are ``options`` rows.
+Filtered columns are real, indexed columns; the rest of an object lives in a JSON blob.
 
 Dates are stored twice as ``YYYY-MM-DD HH:MM:SS`` strings, UTC and site-local, like
 ``post_modified_gmt`` / ``post_modified``: the date filters compare against one or the other
@@ -110,6 +111,45 @@ api_keys = Table(
     Column("consumer_secret", String, nullable=False),
     Column("permissions", String, nullable=False),  # read | write | read_write
     Column("nonces", JSON, nullable=False),  # {timestamp: nonce}, as WooCommerce keeps them
+)
+
+options = Table(
+    "options", metadata,
+    # wp_options rows the sandbox knows (settings.py): woocommerce_calc_taxes, ... A missing row
+    # means the setting's default.
+    Column("name", String, primary_key=True),
+    Column("value", String, nullable=False),
+)
+
+tax_rates = Table(
+    "tax_rates", metadata,
+    # wp_woocommerce_tax_rates with its locations (postcodes, cities) folded in, as lists in the
+    # order they were saved.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("country", String, nullable=False),
+    Column("state", String, nullable=False),
+    Column("rate", String, nullable=False),  # "18.0000"
+    Column("name", String, nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("compound", Boolean, nullable=False),
+    Column("shipping", Boolean, nullable=False),
+    Column("rate_order", Integer, nullable=False),
+    Column("rate_class", String, nullable=False, index=True),  # "" = standard
+    Column("postcodes", JSON, nullable=False),
+    Column("cities", JSON, nullable=False),
+)
+
+coupons = Table(
+    "coupons", metadata,
+    # shop_coupon posts: their ids come from the post sequence like products and orders.
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("code", String, nullable=False, index=True),  # wc_format_coupon_code: lower case
+    Column("status", String, nullable=False, index=True),
+    Column("created_gmt", String, nullable=False, index=True),
+    Column("created_local", String, nullable=False),
+    Column("modified_gmt", String, nullable=False, index=True),
+    Column("modified_local", String, nullable=False),
+    Column("data", JSON, nullable=False),
 )
 
 counters = Table(

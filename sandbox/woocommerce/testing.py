@@ -25,8 +25,23 @@
   ``reset_stats()``.
 - ``set_config(**kw)``: change runtime options (``write_delay_per_item``, ``batch_limit``,
   ``notify_no_stock_amount``, ``site_timezone``, ``home_url``); unknown keys raise ``KeyError``.
+- ``set_settings(**kw)``: change the store's settings (stored in its database, like
+  ``PUT /settings/<group>/<id>``): ``calc_taxes``, ``prices_include_tax``, ``tax_round_at_subtotal``,
+  ``calc_discounts_sequentially``, ``enable_coupons`` (True/False or "yes"/"no"),
+  ``tax_based_on`` ("shipping"|"billing"|"base"), ``shipping_tax_class`` ("inherit", "" = standard,
+  "reduced-rate", "zero-rate"), ``default_country`` ("IL"), ``store_postcode``, ``store_city``, or
+  any full option name (``woocommerce_calc_taxes``). Returns all values. ``settings()`` reads them.
+- ``add_tax_rate(**fields)``: a tax rate as ``POST /taxes`` takes it (``country``, ``state``,
+  ``postcodes``, ``cities``, ``rate`` as a string, ``name``, ``priority``, ``compound``,
+  ``shipping``, ``class``); returns the rate as the API shows it (its ``id`` is the rate id).
+- ``add_coupon(**fields)``: a coupon as ``POST /coupons`` takes it (``code``, ``amount``,
+  ``discount_type``, ...); returns its API view.
+- ``in_store(work)``: run ``work(conn)`` in one transaction on the store's database (e.g.
+  ``woo.in_store(lambda conn: taxes.find_rates(conn, "IL", "", "88000", "", ""))``).
 
-``**config`` passed to ``woo_sandbox`` is applied the same way before the server starts.
+``**config`` passed to ``woo_sandbox`` is applied the same way before the server starts; setting
+names among them (``woo_sandbox(tmp_path, calc_taxes=True, prices_include_tax=True)``) go to
+``set_settings``.
 """
 
 from __future__ import annotations
@@ -41,6 +56,9 @@ from fastapi import FastAPI
 
 from sandbox.common.server import ThreadServer
 from sandbox.common.tls import SelfSignedCert
+from sandbox.woocommerce import coupons as C  # noqa: N812
+from sandbox.woocommerce import settings as S  # noqa: N812
+from sandbox.woocommerce import taxes as T  # noqa: N812
 from sandbox.woocommerce.app import (
     READONLY_CONSUMER_KEY,
     READONLY_CONSUMER_SECRET,
@@ -48,6 +66,7 @@ from sandbox.woocommerce.app import (
     SANDBOX_CONSUMER_SECRET,
     create_app,
 )
+from sandbox.woocommerce.products import Ctx
 
 
 @dataclass
@@ -85,6 +104,27 @@ class WooSandbox:
         config.update(changes)
         return dict(config)
 
+    def in_store(self, work):
+        """Run ``work(conn)`` in one transaction on the sandbox's database."""
+        store = self.app.state.store
+        with store.lock, store.engine.begin() as conn:
+            return work(conn)
+
+    def set_settings(self, **values: Any) -> dict[str, str]:
+        return self.in_store(lambda conn: S.set_options(conn, **values))
+
+    def settings(self) -> dict[str, str]:
+        return self.in_store(S.load)
+
+    def add_tax_rate(self, **fields: Any) -> dict[str, Any]:
+        row = self.in_store(lambda conn: T.create_or_update(conn, {**T.TAX_CREATE_DEFAULTS, **fields}))
+        return T.rate_view(self.api, row)
+
+    def add_coupon(self, **fields: Any) -> dict[str, Any]:
+        ctx = Ctx(self.app.state.store, self.url)
+        return self.in_store(lambda conn: C.coupon_view(ctx, C.create_coupon(ctx, conn, {"discount_type": "fixed_cart",
+                                                                                     **fields})))
+
 
 @contextmanager
 def woo_sandbox(tmp_path: Path, dataset: str = "empty", tls: bool = False, **config: Any) -> Iterator[WooSandbox]:
@@ -93,7 +133,9 @@ def woo_sandbox(tmp_path: Path, dataset: str = "empty", tls: bool = False, **con
     app = create_app(f"sqlite:///{tmp_path / 'woo.sqlite'}", dataset=dataset)
     cert = SelfSignedCert(tmp_path / "tls") if tls else None
     sandbox = WooSandbox(url="", cert_path=cert.cert_path if cert else None, app=app)
+    store_settings = {k: config.pop(k) for k in list(config) if k in S.ALIASES or k in S.DEFINITIONS}
     sandbox.set_config(**config)
+    sandbox.set_settings(**store_settings)
     with ThreadServer(app, tls=cert) as server:
         sandbox.url = server.url
         yield sandbox

@@ -13,7 +13,8 @@ RECS = {r.number: r for r in load()}
 
 
 def test_orders_carry_no_tax(api):
-    """No tax tables: every *_tax is "0.00", tax_lines is empty, totals are price x quantity."""
+    """Taxes are off by default (``woocommerce_calc_taxes`` "no", like a fresh store): every *_tax is
+    "0.00", tax_lines is empty, totals are price x quantity. test_taxes.py turns them on."""
     woo, session = api
     product = session.post(f"{woo.api}/products", json={"name": "Taxed", "regular_price": "19.99", "tax_status": "taxable"}).json()
     order = session.post(f"{woo.api}/orders", json={"line_items": [{"product_id": product["id"], "quantity": 3}]}).json()
