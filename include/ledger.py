@@ -399,6 +399,21 @@ class Ledger:
                 OrderDocument.doc_key == doc_key, OrderDocument.state.in_((*OPEN_STATES, "parked")))
                 .values(state=state, last_error=reason, updated_at=_now()))
 
+    def reopen_parked(self, store: str, order_ids: Iterable[int]) -> int:
+        """Parked documents of these orders go back to ``pending`` (a person named the orders)."""
+        with self.session() as s, s.begin():
+            return s.execute(update(OrderDocument).where(
+                OrderDocument.store == store, OrderDocument.woo_order_id.in_(list(order_ids)),
+                OrderDocument.state == "parked", OrderDocument.doc_key != "changed")
+                .values(state="pending", attempts=0, updated_at=_now())).rowcount
+
+    def unwritten_order_ids(self, store: str) -> list[int]:
+        """Orders with a document whose write-back to the store has not succeeded yet."""
+        with self.session() as s:
+            return sorted(set(s.scalars(select(OrderDocument.woo_order_id).where(
+                OrderDocument.store == store, OrderDocument.state == "documented",
+                OrderDocument.written_back.is_(False)))))
+
     def mark_written_back(self, store: str, woo_order_id: int, doc_key: str) -> None:
         with self.session() as s, s.begin():
             s.execute(update(OrderDocument).where(

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
-from include.api_http import AmbiguousWriteError, ApiError
+from include.api_http import AmbiguousWriteError, ApiError, BusinessError
 from include.ledger import Ledger
 from include.officeguy_codes import DOCUMENT_TYPE_NAMES, DocumentType
 from include.order_documents import (
@@ -51,6 +51,7 @@ CANCEL = "cancel"
 CHANGED = "changed"  # a parked marker: the order was edited after its sale document
 DOC_TYPE_NAMES = DOCUMENT_TYPE_NAMES
 DONE = ("documented", "recorded")
+NEVER_PARK = 10**9  # passing causes (outages, a card not made yet) are retried every run, never parked
 
 
 class OfficeGuyClient(Protocol):
@@ -250,6 +251,7 @@ class DocumentContext:
     max_attempts: int = 5
     lease_seconds: float = 900
     store_tax: StoreTax = field(default_factory=StoreTax)
+    known_references: _KnownReferences = field(default_factory=lambda: _KnownReferences())
 
 
 def _doc_order(doc_key: str) -> tuple[int, int]:
@@ -276,6 +278,29 @@ def create_documents(orders: Iterable[dict], item_ids: Mapping[int, int], ctx: D
     return report
 
 
+class _KnownReferences:
+    """Every ExternalReference OfficeGuy holds around the run's document dates, read once per run.
+
+    A document whose ledger row is new may still exist in OfficeGuy: the ledger was lost or
+    restored from a backup while a write-back had failed, so the order carries no
+    ``OfficeGuyDocumentID`` either. Before the first try of any document, its reference is
+    looked up here (one ``documents/list`` scan per run, not one per order)."""
+
+    def __init__(self) -> None:
+        self._span: tuple[date, date] | None = None
+        self._found: dict[str, Any] = {}
+
+    def find(self, reference: str, doc_date: date, ctx: DocumentContext) -> Any:
+        start, end = min(doc_date, ctx.today) - timedelta(days=1), max(doc_date, ctx.today) + timedelta(days=1)
+        if self._span is None or start < self._span[0] or end > self._span[1]:
+            start = min(start, self._span[0]) if self._span else start
+            end = max(end, self._span[1]) if self._span else end
+            self._found = {d.external_reference: d for d in ctx.og.list_documents(start, end)
+                           if getattr(d, "external_reference", None)}
+            self._span = (start, end)
+        return self._found.get(reference)
+
+
 def _one_document(order: dict, doc_key: str, item_ids: Mapping[int, int], ctx: DocumentContext,
                   report: StepReport) -> None:
     oid = int(order["id"])
@@ -286,6 +311,14 @@ def _one_document(order: dict, doc_key: str, item_ids: Mapping[int, int], ctx: D
     claim = ctx.ledger.claim_document(ctx.store, oid, doc_key, ctx.token, lease_seconds=ctx.lease_seconds)
     if claim is None:
         return  # another run holds it, or it is done
+    waiting = _cards_missing(order, item_ids) if doc_key in (SALE, CANCEL) or doc_key.startswith("refund:") else []
+    if waiting:
+        # The card could not be made this run (OfficeGuy down, a 5xx): a passing cause, never parked.
+        error = (f"waiting for the OfficeGuy item card of Woo product(s) {', '.join(map(str, waiting))}; "
+                 "its creation is retried next run")
+        ctx.ledger.release_document(ctx.store, oid, doc_key, ctx.token, error=error, max_attempts=NEVER_PARK)
+        report.failed.append({"order": oid, "doc_key": doc_key, "error": error})
+        return
     request = _build(order, doc_key, item_ids, ctx, history)
     if isinstance(request, NotCredited):
         ctx.ledger.release_document(ctx.store, oid, doc_key, ctx.token, error=request.reason, park=True)
@@ -299,6 +332,15 @@ def _one_document(order: dict, doc_key: str, item_ids: Mapping[int, int], ctx: D
     doc_date = request.payload["Details"].get("Date") or ctx.today.isoformat()
     if claim.attempts > 1 and _look_up(request, claim.document_date or doc_date, ctx, report, doc_key):
         return
+    if claim.attempts == 1:
+        since = min(date.fromisoformat(doc_date), _order_day(order) or ctx.today)
+        known = ctx.known_references.find(request.external_reference, since, ctx)
+        if known is not None:
+            _record(request, doc_key, ctx, known.document_id, known.document_number,
+                    getattr(known, "customer_id", None), str(known.date)[:10])
+            report.found.append({"order": oid, "doc_key": doc_key, "document_id": known.document_id,
+                                 "document_number": known.document_number})
+            return
     ctx.ledger.set_document_date(ctx.store, oid, doc_key, doc_date)
     what = f"create {DOC_TYPE_NAMES.get(request.payload['Details']['Type'], 'document')} for order #{order.get('number', oid)}"
     try:
@@ -308,12 +350,17 @@ def _one_document(order: dict, doc_key: str, item_ids: Mapping[int, int], ctx: D
         if _look_up(request, doc_date, ctx, report, doc_key):
             return
         state = ctx.ledger.release_document(ctx.store, oid, doc_key, ctx.token, error=str(exc),
+                                            max_attempts=NEVER_PARK)
+        _failed(report, oid, doc_key, str(exc), state)
+        return
+    except BusinessError as exc:  # OfficeGuy refused it: parked after max_attempts refusals
+        state = ctx.ledger.release_document(ctx.store, oid, doc_key, ctx.token, error=str(exc),
                                             max_attempts=ctx.max_attempts)
         _failed(report, oid, doc_key, str(exc), state)
         return
-    except ApiError as exc:  # a business error, or transient with retries exhausted: nothing was created
+    except ApiError as exc:  # transient, retries exhausted (an outage): nothing was created; never parked
         state = ctx.ledger.release_document(ctx.store, oid, doc_key, ctx.token, error=str(exc),
-                                            max_attempts=ctx.max_attempts)
+                                            max_attempts=NEVER_PARK)
         _failed(report, oid, doc_key, str(exc), state)
         return
     _record(request, doc_key, ctx, created.document_id, created.document_number, created.customer_id,
@@ -321,6 +368,29 @@ def _one_document(order: dict, doc_key: str, item_ids: Mapping[int, int], ctx: D
     report.created.append({"order": oid, "number": order.get("number"), "doc_key": doc_key,
                            "document_id": created.document_id, "document_number": created.document_number,
                            "date_replaced": request.date_replaced, "total": request.total, "vat": request.vat})
+
+
+def _order_day(order: dict) -> date | None:
+    """The UTC day the order was paid (else created): a document for it is dated no earlier."""
+    for key in ("date_paid_gmt", "date_created_gmt"):
+        try:
+            return datetime.fromisoformat(str(order.get(key) or "")[:19]).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _cards_missing(order: dict, item_ids: Mapping[int, int]) -> list[int]:
+    """Woo ids of the order's product lines that have no OfficeGuy card (yet)."""
+    known = {int(k) for k in item_ids}
+    missing = []
+    for line in order.get("line_items") or ():
+        if not int(line.get("product_id") or 0):
+            continue  # no product at all: the builder parks that, a person must fix it
+        woo_id = int(line.get("variation_id") or 0) or int(line["product_id"])
+        if woo_id not in known and woo_id not in missing:
+            missing.append(woo_id)
+    return missing
 
 
 def _record(request: DocumentRequest, doc_key: str, ctx: DocumentContext, document_id: int,

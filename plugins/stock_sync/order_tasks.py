@@ -23,6 +23,11 @@ def plan_order_documents(extract: dict, *, dag_id: str, run_id: str, params: dic
     run_pk = ledger.start_run(flow=FLOW, dag_id=dag_id, run_id=run_id, store=store, dry_run=bool(params.get("dry_run")))
     orders = Stage.read_json(extract["path"])
     settings = config.load()
+    named = [int(i) for i in params.get("order_ids") or []]
+    if named and not params.get("dry_run"):
+        reopened = ledger.reopen_parked(store, named)
+        if reopened:
+            log.info("%d parked documents of the named orders are tried again", reopened)
     report = plan(orders, ledger, store, statuses=settings.order_statuses, settings=settings.document_settings())
     open_rows = ledger.documents(store, order_ids=[o["id"] for o in orders], states=("pending", "failed", "claimed"))
     for item in report.skipped:

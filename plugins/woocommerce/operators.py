@@ -128,8 +128,8 @@ class WooCommerceOrdersExtractOperator(BaseOperator):
             span = [start.isoformat(), end.isoformat()]
             orders = hook.list_orders(modified_after=start, modified_before=end, statuses=statuses) if end > start else []
             seen = {o["id"] for o in orders}
-            open_ids = sorted({r.woo_order_id for r in ledger.documents(store, states=("pending", "failed", "claimed"))}
-                              - seen)
+            open_ids = sorted(({r.woo_order_id for r in ledger.documents(store, states=("pending", "failed", "claimed"))}
+                               | set(ledger.unwritten_order_ids(store))) - seen)
             if open_ids:
                 orders += hook.list_orders(include=open_ids)
         unique = list({o["id"]: o for o in orders}.values())

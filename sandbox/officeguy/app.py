@@ -1,8 +1,9 @@
 """The OfficeGuy sandbox: a faithful OfficeGuy (SUMIT) API server with persistent state.
 
-It follows ``/work/shared/reference/officeguy-api.md`` section 1 and, where the facts run out,
-the project's assumptions in section 7. Endpoints (POST, JSON body, with or without the trailing
-slash and an ``/api`` prefix, case-insensitive like SUMIT's ASP.NET routing)::
+It follows ``/work/shared/reference/officeguy-api.md`` section 1, SUMIT's own Swagger as
+summarised in ``sumit-swagger-facts.md`` beside it (which wins where they differ) and, where the
+facts run out, the project's assumptions in section 7. Endpoints (POST, JSON body, with or
+without the trailing slash and an ``/api`` prefix, case-insensitive like SUMIT's ASP.NET routing)::
 
     /stock/stock/list/               /accounting/documents/create/
     /accounting/incomeitems/list/    /accounting/documents/list/
@@ -45,21 +46,56 @@ Choices made where the reference is silent (a strict accounting API is the model
 - **Customers**: ``Customer.ID`` (unknown → refused), else SearchMode (default None → a new
   customer; Automatic tries ExternalIdentifier, CompanyNumber, EmailAddress, Phone, Name);
   an explicit mode with no match creates the customer. A new customer needs a Name.
+- **Strict requests** (Swagger: ``additionalProperties: false``): documents/create refuses a key
+  it does not know, case-sensitively, naming it (``Details.Foo``, ``Items[2].Bar``,
+  ``Payments[1].Details_Cash.X``) at the top level, in ``Details``, each ``Items[]`` entry, each
+  ``Payments[]`` entry, each ``Details_*`` object (Cash, General and TaxWithholding are empty) and
+  ``SendByEmail``. ``Customer`` and ``Items[].Item`` are open and take anything. A null value
+  counts as absent everywhere.
 - **Document validation**: Details, Type and Customer are required; types 15-22 are "not
   supported"; at least one line, each with an Item, a Quantity other than 0 (absent = 1) and a
-  UnitPrice or TotalPrice (both given must agree within 0.01); a Date more than 3 days before
-  today is refused unless ``enable_custom_document_dates``; a future date is allowed.
-  ``Payments`` are required on the receipt types (1, 2, 4, 6, 7, 14) and refused on all others;
-  ``Payments: []`` is refused; each payment has exactly one ``Details_*`` method and an Amount;
-  their sum must equal the document total within 0.01. ``OriginalDocumentID``, on any type,
-  must name an existing document.
-- **Totals**: the document total is the sum of the lines, plus VAT at ``VATRate`` (or the
-  company's ``vat_rate``) unless ``VATIncluded`` is true. ``DocumentValue`` is that gross total
-  in the document's currency; ``CompanyValue`` in ILS at fixed sandbox rates (USD 3.6, EUR 3.9).
-  ``UnitPrice`` and ``DocumentCurrency_UnitPrice`` are both read as document-currency prices.
-  Credit types (5, 6, 7, 14) store and return negative unit prices, totals, payments and values.
+  price (both a unit and a total price given must agree within 0.01); only the pure receipts
+  (2, 4, 7, 14) may leave ``Items`` out and be payments only. A Date more than 3 days before
+  today is refused unless ``enable_custom_document_dates``; a future date is allowed. A line of
+  price 0 is accepted (and marked ``zero_value`` by the testing helpers).
+- **Currencies**: all 155 of Swagger 3.1, as the number or the ISO code (EUR is 2; 978 is
+  refused), in ``Details.Currency`` and ``Item.Currency``. An ILS document reads
+  ``DocumentCurrency_UnitPrice``/``TotalPrice`` when given, else ``UnitPrice``/``TotalPrice``;
+  any other document reads only the ``DocumentCurrency_*`` prices and refuses a line that gives
+  only the ILS ones ("leave this empty for non-ILS documents"), and likewise a payment with only
+  ``Amount``. Fixed rates (``wire.ILS_RATES``: USD 3.6, EUR 3.9, GBP 4.6, JPY 0.024, ..., 1.0 for
+  the rest) give ``CompanyValue`` and the ILS fields of getdetails.
+- **VAT**: the rate is ``VATRate`` (0-100) or the company's ``vat_rate``, and 0 for a customer
+  with ``NoVAT`` (as sent, else the card's). With ``VATIncluded`` the line prices are gross and
+  the document's VAT is gross − gross/(1+rate); otherwise they are net and VAT = net × rate. VAT
+  is computed once on the document's sum, rounded half up to the agora, and split over the
+  lines (the rounding difference on the last line with an amount). ``VATPerItem`` needs
+  ``VATRate`` empty and ``VATIncluded`` empty or false; its prices are net and each line's VAT
+  is its ``DocumentCurrency_VAT`` (or ``VAT`` in ILS, converted; absent = 0): the document's VAT
+  is their sum. ``VAT``/``DocumentCurrency_VAT`` on a line without VATPerItem is refused, as are,
+  naming the line: VAT on a NoVAT customer's line, a negative VAT on a line that is not itself
+  negative, a VAT of the other sign than a (discount) line's amount, and a VAT above half the
+  line's net amount. ``DocumentValue`` is net + VAT.
+- **Payments** (receipt types 1, 2, 4, 6, 7, 14 only, required there; never ``[]``): each has
+  exactly one ``Details_*`` object holding only its own fields and an amount; ``Type`` (0-8 or
+  its name) other than 0/Automatic must match that object. The payments must add up to the
+  document's gross total within 0.01. The kind (Cash, Other, ...) is stored and returned.
+- **SendByEmail** needs ``Original`` and ``SendAsPaymentRequest`` (booleans); the address is
+  ``EmailAddress`` or else the customer's, and neither is refused. Recorded, not sent.
+- **Credits** (5, 6, 7, 14): the Swagger gives no sign, so both are accepted: every price, total,
+  VAT and payment amount positive, or every one negative (quantities may then be either sign);
+  a mix is refused. Credits are always stored, listed and returned negative (values, unit and
+  total prices, VAT, payments), quantities as |quantity|. Every other type refuses a negative
+  document total; negative (discount) lines are fine on them. ``OriginalDocumentID``, on any
+  type, must name an existing document (of any customer) and is returned by getdetails.
+- **getdetails** returns Swagger's create schema for items (``UnitPrice``/``TotalPrice``/``VAT`` in
+  ILS, ``DocumentCurrency_*`` in the document's currency) and payments (``Amount`` in ILS,
+  ``DocumentCurrency_Amount``, ``Type`` as a number), and adds ``VAT``, ``NetValue``,
+  ``VATIncluded``, ``VATRate`` (applied; null with VATPerItem), ``VATPerItem``,
+  ``OriginalDocumentID``, ``SendByEmail`` and ``Customer.NoVAT``/``CompanyNumber`` to ``Document``.
 - **Stock** (section 7): final documents of types 0, 1, 2, 9 take the line quantities out;
-  5, 6, 7, 10, 11 put them back in; drafts and other types change nothing. Stock may go negative.
+  5, 6, 7, 10, 11 put them back in (a credit by |quantity|, whatever sign was sent); drafts and
+  other types change nothing. Stock may go negative.
 - **Numbers**: DocumentNumber is a gap-free sequence per type from 10001; drafts get none (null)
   since Israeli numbering must not skip. IDs: items from 1001, customers from 50,000,001,
   documents from 80,000,001.

@@ -1,12 +1,16 @@
-"""Accounting documents: create (with item resolution and stock effects), list and getdetails.
+"""Accounting documents: create (with item resolution, VAT and stock effects), list and getdetails.
 
-The rules follow officeguy-api.md 1.5c-d and section 7; the choices made where the reference
-is silent are listed in ``sandbox/officeguy/app.py``'s docstring.
+The rules follow officeguy-api.md 1.5c-d and section 7, and SUMIT's own Swagger
+(sumit-swagger-facts.md) where it says more; the choices made where both are silent are listed
+in ``sandbox/officeguy/app.py``'s docstring. Money is computed in ``Decimal`` and rounded half up
+to the agora, as the plugin's PHP ``round()`` does.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -32,16 +36,22 @@ STOCK_OUT = {0, 1, 2, 9}
 STOCK_IN = {5, 6, 7, 10, 11}
 # Receipts and invoice-receipts carry payments (1.5c); the donation receipts are receipts too.
 PAYMENT_TYPES = {1, 2, 4, 6, 7, 14}
+# Pure receipts may be payments only (Swagger: Items are for invoices, Payments for receipts).
+ITEMLESS_TYPES = {2, 4, 7, 14}
 CREDIT_TYPES = {5, 6, 7, 14}
 # Documents that ask to be paid stay open; everything else is closed when issued.
 OPEN_TYPES = {0, 3, 13}
-PAYMENT_METHODS = (
-    "Details_Cash", "Details_BankTransfer", "Details_Cheque", "Details_CreditCard", "Details_Other",
-    "Details_Digital", "Details_TaxWithholding", "Details_General",
-)
-# The sandbox has no exchange-rate feed: fixed rates turn a document's value into ILS.
-ILS_RATES = {0: 1.0, 1: 3.6, 2: 3.9}
+PAYMENT_METHODS = tuple(wire.PAYMENT_DETAILS)
+# The sandbox has no exchange-rate feed: fixed rates (wire.ILS_RATES) turn a value into ILS.
+ILS_RATES = wire.ILS_RATES
 TOLERANCE = 0.01
+CENT = Decimal("0.01")
+ZERO = Decimal(0)
+# A VAT amount above half the line's net amount is no VAT rate anybody charges: a client bug.
+MAX_VAT_SHARE = Decimal("0.5")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+DETAIL_TEXTS = ("Description", "ExternalReference", "OpeningText", "OpeningTextHTML", "ClosingText",
+                "ClosingTextHTML", "PaymentRequestText")
 MAX_BACKDATE_DAYS = 3
 ITEM_SEARCH_FIELDS = {2: "ExternalIdentifier", 3: "Name", 4: "SKU", 5: "Description"}
 ITEM_COLUMNS = {"ExternalIdentifier": Item.external_identifier, "Name": Item.name, "SKU": Item.sku,
@@ -55,11 +65,22 @@ CUSTOMER_COLUMNS = {
 }
 
 
+def cents(value: Any) -> Decimal:
+    """Rounded half up to the agora."""
+    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def money(value: Any) -> float:
+    return float(cents(value))
+
+
 def create(session: Session, body: dict[str, Any], config: dict[str, Any], company_id: int) -> dict[str, Any]:
+    wire.strict(body, wire.CREATE_KEYS, "")
     details = body.get("Details")
     if not details:
         raise ApiError("required", field="Details")
     details = wire.mapping(details, "Details")
+    wire.strict(details, wire.DETAILS_KEYS, "Details")
     if details.get("Type") is None or details.get("Type") == "":
         raise ApiError("required", field="Details.Type")
     doc_type = wire.enum(details["Type"], wire.DOCUMENT_TYPES, "Details.Type", extra=wire.EXPENSE_TYPES)
@@ -67,51 +88,80 @@ def create(session: Session, body: dict[str, Any], config: dict[str, Any], compa
         raise ApiError("type_unsupported")
     if not details.get("Customer"):
         raise ApiError("required", field="Details.Customer")
+    customer_spec = wire.mapping(details["Customer"], "Details.Customer")
+    sent_no_vat = None if customer_spec.get("NoVAT") in (None, "") else wire.boolean(
+        customer_spec["NoVAT"], "Details.Customer.NoVAT")
     is_draft = wire.boolean(details.get("IsDraft"), "Details.IsDraft")
     today = current_date(config)
     date = wire.date(details.get("Date"), "Details.Date") or today
     if date < today - dt.timedelta(days=MAX_BACKDATE_DAYS) and not config["enable_custom_document_dates"]:
         raise ApiError("date_too_old")
+    due_date = wire.date(details.get("DueDate"), "Details.DueDate")
+    texts = {name: wire.text(details.get(name), f"Details.{name}") for name in DETAIL_TEXTS}
+    wire.mapping(details.get("Properties"), "Details.Properties")
     currency = _currency(details.get("Currency"), "Details.Currency")
     language = 0 if details.get("Language") in (None, "") else wire.enum(
         details["Language"], wire.LANGUAGES, "Details.Language")
-    vat_included = wire.boolean(body.get("VATIncluded"), "VATIncluded")
-    vat_rate = wire.optional_number(body.get("VATRate"), "VATRate")
-    vat_rate = config["vat_rate"] if vat_rate is None else vat_rate
+    send = _send_by_email(details.get("SendByEmail"))
+    per_item, vat_included, sent_rate = _vat_settings(body)
     original_id = _original(session, body.get("OriginalDocumentID"))
 
-    lines = _lines(body.get("Items"))
-    net = round(sum(line["total"] for line in lines), 2)
-    total = net if vat_included else round(net * (1 + vat_rate / 100), 2)
-    payments = _payments(body, doc_type, total)
+    credit = doc_type in CREDIT_TYPES
+    lines = _lines(body.get("Items"), doc_type, currency, per_item)
+    payments = _payments(body, doc_type, currency)
+    if credit:
+        _normalise_credit(lines, payments)
+    _line_totals(lines)
 
     # A refusal from here on (an unknown item, say) rolls the whole call back: no stray
     # customers or cards are left behind.
-    customer = _customer(session, wire.mapping(details["Customer"], "Details.Customer"))
+    customer = _customer(session, customer_spec, sent_no_vat)
+    no_vat = bool(customer.no_vat) if sent_no_vat is None else sent_no_vat
+    rate = 0.0 if no_vat or per_item else (config["vat_rate"] if sent_rate is None else sent_rate)
+    if lines:
+        net, vat, gross = _vat(lines, per_item, vat_included, rate, no_vat)
+    else:  # a receipt of payments only: its value is what was paid
+        paid = sum((cents(p["amount"]) for p in payments), ZERO)
+        net, vat, gross = paid, ZERO, paid
+    if gross < 0:  # a credit was turned positive above: below 0 means its lines outweigh its sign
+        raise ApiError("negative_total", total=f"{gross:.2f}")
+    _check_payments(payments, gross)
     items = [_item(session, line) for line in lines]
-    sign = -1 if doc_type in CREDIT_TYPES else 1
+    if send is not None:
+        send["EmailAddress"] = send["EmailAddress"] or customer.email_address
+        if not send["EmailAddress"]:
+            raise ApiError("send_email_missing")
+
+    sign = -1 if credit else 1
+    exchange_rate = ILS_RATES[currency]
     document = Document(
         id=next_id(session, Document.id, FIRST_DOCUMENT_ID), type=doc_type, is_draft=is_draft,
-        number=None if is_draft else _next_number(session, doc_type), date=date,
-        due_date=wire.date(details.get("DueDate"), "Details.DueDate"), customer=customer, currency=currency,
-        language=language, description=wire.text(details.get("Description"), "Details.Description"),
-        external_reference=wire.text(details.get("ExternalReference"), "Details.ExternalReference"),
-        vat_included=vat_included, vat_rate=vat_rate, document_value=sign * total,
-        company_value=round(sign * total * ILS_RATES[currency], 2), original_document_id=original_id,
+        number=None if is_draft else _next_number(session, doc_type), date=date, due_date=due_date,
+        customer=customer, currency=currency, language=language, description=texts["Description"],
+        external_reference=texts["ExternalReference"], vat_included=vat_included, vat_rate=rate,
+        document_value=float(sign * gross), company_value=money(sign * gross * Decimal(str(exchange_rate))),
+        original_document_id=original_id, vat_per_item=per_item, vat_value=float(sign * vat),
+        net_value=float(sign * net), exchange_rate=exchange_rate, no_vat=no_vat,
+        company_number=wire.text(customer_spec.get("CompanyNumber"), "Customer.CompanyNumber")
+        or customer.company_number,
+        send_by_email=send,
     )
     session.add(document)
     for position, (line, item) in enumerate(zip(lines, items, strict=True), start=1):
         document.lines.append(DocumentLine(
             position=position, item=item, description=line["description"] or item.name,
             quantity=line["quantity"], unit_price=sign * line["unit"], total_price=sign * line["total"],
+            vat=float(sign * line["vat"]),
         ))
         if not is_draft and doc_type in STOCK_OUT:
             item.stock -= line["quantity"]
         elif not is_draft and doc_type in STOCK_IN:
-            item.stock += line["quantity"]
-    for position, (amount, method, method_details) in enumerate(payments, start=1):
-        document.payments.append(Payment(position=position, amount=sign * amount, method=method,
-                                         details=method_details))
+            item.stock += line["quantity"]  # |quantity| on credits, whatever sign was sent
+    for position, payment in enumerate(payments, start=1):
+        document.payments.append(Payment(
+            position=position, amount=sign * payment["amount"], method=payment["method"],
+            details=payment["details"], kind=payment["kind"],
+        ))
     session.flush()
     return {
         "DocumentID": document.id, "DocumentNumber": document.number, "CustomerID": customer.id,
@@ -162,34 +212,56 @@ def get_details(session: Session, body: dict[str, Any], company_id: int) -> dict
     if document is None:
         raise ApiError("document_unknown")
     customer = document.customer
+    rate = Decimal(str(document_rate(document)))
     header = _summary(document, company_id) | {
-        "VATIncluded": document.vat_included, "VATRate": document.vat_rate,
+        "VATIncluded": document.vat_included,
+        "VATRate": None if document.vat_per_item else document.vat_rate,
+        "VATPerItem": bool(document.vat_per_item),
+        "VAT": document.vat_value, "NetValue": document.net_value,
         "OriginalDocumentID": document.original_document_id,
+        "SendByEmail": document.send_by_email,
         "Customer": {
             "ID": customer.id, "Name": customer.name, "EmailAddress": customer.email_address,
             "Phone": customer.phone, "City": customer.city, "Address": customer.address,
-            "ZipCode": customer.zip_code, "CompanyNumber": customer.company_number,
-            "ExternalIdentifier": customer.external_identifier,
+            "ZipCode": customer.zip_code, "CompanyNumber": document.company_number or customer.company_number,
+            "ExternalIdentifier": customer.external_identifier, "NoVAT": bool(document.no_vat),
         },
     }
     return {
         "Document": header,
         "Items": [
             {
-                "Quantity": line.quantity, "UnitPrice": line.unit_price, "TotalPrice": line.total_price,
+                "Quantity": line.quantity,
+                "UnitPrice": round(line.unit_price * float(rate), 4), "TotalPrice": _ils(line.total_price, rate),
+                "DocumentCurrency_UnitPrice": line.unit_price, "DocumentCurrency_TotalPrice": line.total_price,
+                "VAT": None if line.vat is None else _ils(line.vat, rate), "DocumentCurrency_VAT": line.vat,
                 "Description": line.description,
                 "Item": {
                     "ID": line.item.id, "Name": line.item.name, "SKU": line.item.sku, "Cost": line.item.cost,
                     "Price": line.item.price, "ExternalIdentifier": line.item.external_identifier,
+                    "Currency": line.item.currency,
                 },
             }
             for line in document.lines
         ],
-        "Payments": [{"Amount": p.amount, p.method: p.details} for p in document.payments],
+        "Payments": [
+            {"Amount": _ils(p.amount, rate), "DocumentCurrency_Amount": p.amount,
+             "Type": wire.PAYMENT_TYPES.get(p.kind or p.method.removeprefix("Details_")), p.method: p.details}
+            for p in document.payments
+        ],
         "DocumentID": document.id,
         "DocumentNumber": document.number,
         "DocumentDownloadURL": download_url(company_id, document.id),
     }
+
+
+def _ils(value: float, rate: Decimal) -> float:
+    return money(Decimal(str(value)) * rate)
+
+
+def document_rate(document: Document) -> float:
+    """ILS per unit of the document's currency (a document of an older sandbox has none stored)."""
+    return document.exchange_rate or ILS_RATES.get(document.currency, 1.0)
 
 
 def current_date(config: dict[str, Any]) -> dt.date:
@@ -228,43 +300,190 @@ def _original(session: Session, value: Any) -> int | None:
     return original_id
 
 
-def _lines(items: Any) -> list[dict[str, Any]]:
+def _send_by_email(value: Any) -> dict[str, Any] | None:
+    """``SendByEmail{EmailAddress?, Original, SendAsPaymentRequest}``: both flags are required."""
+    if value is None:
+        return None
+    spec = wire.mapping(value, "Details.SendByEmail")
+    wire.strict(spec, wire.SEND_BY_EMAIL_KEYS, "Details.SendByEmail")
+    result: dict[str, Any] = {}
+    for key in ("Original", "SendAsPaymentRequest"):  # boolean, not nullable (Swagger)
+        if spec.get(key) is None or spec.get(key) == "":
+            raise ApiError("required", field=f"Details.SendByEmail.{key}")
+        result[key] = wire.boolean(spec[key], f"Details.SendByEmail.{key}")
+    email = wire.text(spec.get("EmailAddress"), "Details.SendByEmail.EmailAddress")
+    if email is not None and not EMAIL.fullmatch(email):
+        raise ApiError("invalid", field="Details.SendByEmail.EmailAddress", value=email)
+    return {"EmailAddress": email, **result}
+
+
+def _vat_settings(body: dict[str, Any]) -> tuple[bool, bool, float | None]:
+    """(VATPerItem, VATIncluded, VATRate as sent); VATPerItem needs the other two empty (Swagger 4)."""
+    per_item = wire.boolean(body.get("VATPerItem"), "VATPerItem")
+    included = wire.boolean(body.get("VATIncluded"), "VATIncluded")
+    rate = wire.optional_number(body.get("VATRate"), "VATRate")
+    if rate is not None and not 0 <= rate <= 100:
+        raise ApiError("vat_rate_range")
+    if per_item and (rate is not None or included):
+        raise ApiError("vat_per_item_conflict")
+    return per_item, included, rate
+
+
+def _lines(items: Any, doc_type: int, currency: int, per_item: bool) -> list[dict[str, Any]]:
+    """Each line's quantity, prices and VAT as sent, in the document's currency."""
+    if items is None and doc_type in ITEMLESS_TYPES:
+        return []
     if items is None or items == []:
         raise ApiError("no_items")
     if not isinstance(items, list):
         raise ApiError("invalid", field="Items", value=items)
+    home = currency == wire.HOME_CURRENCY
     lines = []
     for n, raw in enumerate(items, start=1):
         raw = wire.mapping(raw, f"Items[{n}]")
+        wire.strict(raw, wire.ITEM_KEYS, f"Items[{n}]")
         if not raw.get("Item"):
             raise ApiError("line_item_missing", line=n)
+        spec = wire.mapping(raw["Item"], f"Items[{n}].Item")
+        _currency(spec.get("Currency"), f"Items[{n}].Item.Currency")
         quantity = 1.0 if raw.get("Quantity") in (None, "") else wire.number(raw["Quantity"], f"Items[{n}].Quantity")
         if quantity == 0:
             raise ApiError("line_quantity", line=n)
-        # One currency per document: the DocumentCurrency_* fields win when both are sent.
-        unit = wire.optional_number(raw.get("DocumentCurrency_UnitPrice"), f"Items[{n}].DocumentCurrency_UnitPrice")
-        if unit is None:
-            unit = wire.optional_number(raw.get("UnitPrice"), f"Items[{n}].UnitPrice")
-        total = wire.optional_number(raw.get("DocumentCurrency_TotalPrice"), f"Items[{n}].DocumentCurrency_TotalPrice")
-        if total is None:
-            total = wire.optional_number(raw.get("TotalPrice"), f"Items[{n}].TotalPrice")
+        sent = {key: wire.optional_number(raw.get(key), f"Items[{n}].{key}") for key in (
+            "UnitPrice", "TotalPrice", "DocumentCurrency_UnitPrice", "DocumentCurrency_TotalPrice", "VAT",
+            "DocumentCurrency_VAT")}
+        # Prices: the DocumentCurrency_* fields; on an ILS document the ILS fields are the same thing.
+        unit, total = sent["DocumentCurrency_UnitPrice"], sent["DocumentCurrency_TotalPrice"]
+        unit_key, total_key = "DocumentCurrency_UnitPrice", "DocumentCurrency_TotalPrice"
+        if home and unit is None and total is None:
+            unit, total, unit_key, total_key = sent["UnitPrice"], sent["TotalPrice"], "UnitPrice", "TotalPrice"
+        elif unit is None and total is None and (sent["UnitPrice"] is not None or sent["TotalPrice"] is not None):
+            # "UnitPrice: in ILS. Leave this empty for non-ILS documents" (Swagger 1.3)
+            raise ApiError("line_ils_price", line=n, currency=wire.CURRENCY_CODES[currency])
         if unit is None and total is None:
             raise ApiError("line_price", line=n)
+        vat, vat_key = _line_vat(sent, n, currency, per_item)
+        lines.append({
+            "n": n, "quantity": quantity, "unit": unit, "total": total, "vat": vat,
+            "keys": {"unit": unit_key, "total": total_key, "vat": vat_key},
+            "description": wire.text(raw.get("Description"), f"Items[{n}].Description"),
+            "item": spec,
+        })
+    return lines
+
+
+def _line_vat(sent: dict[str, float | None], n: int, currency: int, per_item: bool) -> tuple[float, str]:
+    """A line's VAT amount in the document's currency: only with VATPerItem; absent means 0."""
+    if not per_item:
+        for key in ("VAT", "DocumentCurrency_VAT"):
+            if sent[key] is not None:
+                raise ApiError("line_vat_not_per_item", line=n, field=key)
+        return 0.0, "VAT"
+    ils, own = sent["VAT"], sent["DocumentCurrency_VAT"]
+    if currency == wire.HOME_CURRENCY:
+        if ils is not None and own is not None and abs(ils - own) > TOLERANCE:
+            raise ApiError("line_vat_conflict", line=n)
+        return (own, "DocumentCurrency_VAT") if own is not None else (ils or 0.0, "VAT")
+    if own is not None:
+        return own, "DocumentCurrency_VAT"
+    if ils is None:
+        return 0.0, "VAT"
+    return float(cents(Decimal(str(ils)) / Decimal(str(ILS_RATES[currency])))), "VAT"
+
+
+def _normalise_credit(lines: list[dict[str, Any]], payments: list[dict[str, Any]]) -> None:
+    """A credit may be sent positive or negative; from here on it is positive.
+
+    SUMIT's Swagger states no sign for credits. The convention is the sign of the credit's total (its
+    payments, else its lines' amounts): every payment must carry it, and after turning the credit
+    positive its total must be above 0. Single lines of the other sign stay allowed, as on a sale
+    (a discount, a balancing line). Quantities count units: with negative prices a quantity may be
+    negative or positive (the negated-prices style); with positive prices it must be positive."""
+    def amount(line: dict[str, Any]) -> float:
+        if line["total"] is not None:
+            return line["total"]
+        return (line["unit"] or 0.0) * abs(line["quantity"])
+
+    paid = [p["amount"] for p in payments if p["amount"]]
+    basis = sum(paid) if paid else sum(amount(ln) + (ln["vat"] or 0.0) for ln in lines)
+    if not basis:
+        raise ApiError("credit_zero")
+    positive = basis > 0
+    for payment in payments:
+        if payment["amount"] and (payment["amount"] > 0) != positive:
+            raise ApiError("credit_mixed_signs", field=f"Payments[{payment['n']}].{payment['key']}")
+    for line in lines:
+        if positive and line["quantity"] < 0:
+            raise ApiError("credit_mixed_signs", field=f"Items[{line['n']}].Quantity")
+        line["quantity"] = abs(line["quantity"])
+        if not positive:
+            for part in ("unit", "total", "vat"):
+                line[part] = None if line[part] is None else -line[part]
+    if not positive:
+        for payment in payments:
+            payment["amount"] = -payment["amount"]
+
+
+def _line_totals(lines: list[dict[str, Any]]) -> None:
+    """UnitPrice or TotalPrice alone is enough; both given must agree within 0.01."""
+    for line in lines:
+        quantity, unit, total = line["quantity"], line["unit"], line["total"]
         if unit is None:
             unit = total / quantity
         elif total is None:
             total = quantity * unit
         elif abs(total - quantity * unit) > TOLERANCE:
-            raise ApiError("line_total", line=n)
-        lines.append({
-            "n": n, "quantity": quantity, "unit": round(unit, 4), "total": round(total, 2),
-            "description": wire.text(raw.get("Description"), f"Items[{n}].Description"),
-            "item": wire.mapping(raw["Item"], f"Items[{n}].Item"),
-        })
-    return lines
+            raise ApiError("line_total", line=line["n"])
+        line["unit"], line["total"] = round(unit, 4), float(cents(total))
 
 
-def _payments(body: dict[str, Any], doc_type: int, total: float) -> list[tuple[float, str, dict[str, Any]]]:
+def _vat(lines: list[dict[str, Any]], per_item: bool, included: bool, rate: float,
+         no_vat: bool) -> tuple[Decimal, Decimal, Decimal]:
+    """(net, VAT, gross) of the document; each line's ``vat`` becomes its share (Decimal).
+
+    VATPerItem: net prices plus each line's VAT amount. Otherwise the VAT is computed once on the
+    document: ``gross − gross / (1 + rate)`` with VATIncluded, ``net × rate`` without, and split
+    over the lines with the rounding difference on the last line that has an amount."""
+    amounts = [cents(line["total"]) for line in lines]
+    if per_item:
+        vats = [cents(line["vat"]) for line in lines]
+        for line, amount, vat in zip(lines, amounts, vats, strict=True):
+            _check_line_vat(line["n"], amount, vat, no_vat)
+        net = sum(amounts, ZERO)
+        vat = sum(vats, ZERO)
+        gross = net + vat
+    else:
+        factor = Decimal(str(rate)) / 100
+        base = sum(amounts, ZERO)
+        if included:
+            vat = cents(base - base / (1 + factor))
+            net, gross = base - vat, base
+            vats = [cents(a - a / (1 + factor)) for a in amounts]
+        else:
+            vat = cents(base * factor)
+            net, gross = base, base + vat
+            vats = [cents(a * factor) for a in amounts]
+        last = max((i for i, a in enumerate(amounts) if a), default=len(amounts) - 1)
+        vats[last] += vat - sum(vats, ZERO)
+    for line, line_vat in zip(lines, vats, strict=True):
+        line["vat"] = line_vat
+    return net, vat, gross
+
+
+def _check_line_vat(n: int, amount: Decimal, vat: Decimal, no_vat: bool) -> None:
+    if not vat:
+        return
+    if no_vat:
+        raise ApiError("line_vat_exempt", line=n)
+    if vat < 0 and amount >= 0:
+        raise ApiError("line_vat_negative", line=n, vat=f"{vat:.2f}")
+    if vat > 0 and amount < 0:
+        raise ApiError("line_vat_sign", line=n, vat=f"{vat:.2f}", amount=f"{amount:.2f}")
+    if abs(vat) > abs(amount) * MAX_VAT_SHARE:
+        raise ApiError("line_vat_too_large", line=n, vat=f"{vat:.2f}", amount=f"{amount:.2f}")
+
+
+def _payments(body: dict[str, Any], doc_type: int, currency: int) -> list[dict[str, Any]]:
     raw = body.get("Payments")
     if raw is None:
         if doc_type in PAYMENT_TYPES:
@@ -279,20 +498,52 @@ def _payments(body: dict[str, Any], doc_type: int, total: float) -> list[tuple[f
     payments = []
     for n, entry in enumerate(raw, start=1):
         entry = wire.mapping(entry, f"Payments[{n}]")
+        wire.strict(entry, wire.PAYMENT_KEYS, f"Payments[{n}]")
         methods = [m for m in PAYMENT_METHODS if entry.get(m) is not None]
         if len(methods) != 1:
             raise ApiError("payment_method", n=n)
-        amount = entry.get("DocumentCurrency_Amount")
-        if amount in (None, ""):
-            amount = entry.get("Amount")
-        if amount in (None, ""):
+        method = methods[0]
+        details = _payment_details(entry[method], method, f"Payments[{n}].{method}")
+        kind = method.removeprefix("Details_")
+        if entry.get("Type") not in (None, ""):
+            sent = wire.enum(entry["Type"], wire.PAYMENT_TYPES, f"Payments[{n}].Type")
+            if sent not in (0, wire.PAYMENT_TYPES[kind]):
+                name = next(k for k, v in wire.PAYMENT_TYPES.items() if v == sent)
+                raise ApiError("payment_type_mismatch", n=n, type=f"{sent} ({name})", method=method)
+        if entry.get("PaymentElementID") not in (None, ""):
+            wire.integer(entry["PaymentElementID"], f"Payments[{n}].PaymentElementID")
+        own = wire.optional_number(entry.get("DocumentCurrency_Amount"), f"Payments[{n}].DocumentCurrency_Amount")
+        ils = wire.optional_number(entry.get("Amount"), f"Payments[{n}].Amount")
+        amount, key = own, "DocumentCurrency_Amount"
+        if amount is None and currency == wire.HOME_CURRENCY:
+            amount, key = ils, "Amount"
+        elif amount is None and ils is not None:
+            # "Amount: Leave this empty for non-ILS documents" (Swagger 1.4), as for UnitPrice
+            raise ApiError("payment_ils_amount", n=n, currency=wire.CURRENCY_CODES[currency])
+        if amount is None:
             raise ApiError("required", field=f"Payments[{n}].Amount")
-        amount = wire.number(amount, f"Payments[{n}].Amount")
-        payments.append((amount, methods[0], wire.mapping(entry[methods[0]], f"Payments[{n}].{methods[0]}")))
-    paid = sum(p[0] for p in payments)
-    if abs(paid - total) > TOLERANCE + 1e-9:  # the epsilon keeps a 0.01 difference "within 0.01"
-        raise ApiError("payments_sum", paid=f"{paid:.2f}", total=f"{total:.2f}")
+        payments.append({"n": n, "amount": amount, "key": key, "method": method, "details": details, "kind": kind})
     return payments
+
+
+def _payment_details(value: Any, method: str, field: str) -> dict[str, Any]:
+    """A ``Details_*`` object holds its own fields only (Cash, General, TaxWithholding: none)."""
+    details = wire.mapping(value, field)
+    fields = wire.PAYMENT_DETAILS[method]
+    wire.strict(details, frozenset(fields), field)
+    readers = {"integer": wire.integer, "number": wire.number, "text": wire.text, "date": wire.date}
+    for key, kind in fields.items():
+        if details.get(key) not in (None, ""):
+            readers[kind](details[key], f"{field}.{key}")
+    return details
+
+
+def _check_payments(payments: list[dict[str, Any]], gross: Decimal) -> None:
+    if not payments:
+        return
+    paid = sum((Decimal(str(p["amount"])) for p in payments), ZERO)
+    if abs(paid - gross) > Decimal(str(TOLERANCE)) + Decimal("1e-9"):  # a 0.01 difference is "within 0.01"
+        raise ApiError("payments_sum", paid=f"{paid:.2f}", total=f"{gross:.2f}")
 
 
 def _next_number(session: Session, doc_type: int) -> int:
@@ -346,7 +597,7 @@ def _item(session: Session, line: dict[str, Any]) -> Item:
     return item
 
 
-def _customer(session: Session, spec: dict[str, Any]) -> Customer:
+def _customer(session: Session, spec: dict[str, Any], no_vat: bool | None) -> Customer:
     """Find or create the customer per its SearchMode (default None: always a new customer, 1.4)."""
     if spec.get("ID") not in (None, "", 0):
         customer_id = wire.integer(spec["ID"], "Customer.ID")
@@ -369,7 +620,7 @@ def _customer(session: Session, spec: dict[str, Any]) -> Customer:
         email_address=fields["EmailAddress"], phone=fields["Phone"], company_number=fields["CompanyNumber"],
         external_identifier=fields["ExternalIdentifier"], city=wire.text(spec.get("City"), "Customer.City"),
         address=wire.text(spec.get("Address"), "Customer.Address"),
-        zip_code=wire.text(spec.get("ZipCode"), "Customer.ZipCode"),
+        zip_code=wire.text(spec.get("ZipCode"), "Customer.ZipCode"), no_vat=bool(no_vat),
     )
     session.add(customer)
     return customer

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import JSON, ForeignKey, Index, create_engine, event, func, insert, select
+from sqlalchemy import JSON, ForeignKey, Index, create_engine, event, func, insert, inspect, select, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
 from sandbox.common.catalogue import build
@@ -57,6 +57,7 @@ class Customer(Base):
     zip_code: Mapped[str | None]
     company_number: Mapped[str | None] = mapped_column(index=True)
     external_identifier: Mapped[str | None] = mapped_column(index=True)
+    no_vat: Mapped[bool | None]  # Customer.NoVAT when the card was made
 
 
 class Document(Base):
@@ -74,10 +75,18 @@ class Document(Base):
     description: Mapped[str | None]
     external_reference: Mapped[str | None]
     vat_included: Mapped[bool]
-    vat_rate: Mapped[float]
+    vat_rate: Mapped[float]  # the rate applied (0 for a NoVAT customer; 0 and unused with VATPerItem)
     document_value: Mapped[float]  # gross, in the document's currency; negative on credits
     company_value: Mapped[float]  # the same in ILS
     original_document_id: Mapped[int | None]
+    # Added later: columns a database from an older sandbox gets as NULL (see _add_missing_columns).
+    vat_per_item: Mapped[bool | None]
+    vat_value: Mapped[float | None]  # the document's VAT, document currency, negative on credits
+    net_value: Mapped[float | None]  # gross - VAT
+    exchange_rate: Mapped[float | None]  # ILS per unit of the document currency
+    no_vat: Mapped[bool | None]  # Customer.NoVAT as it applied to this document
+    company_number: Mapped[str | None]  # Customer.CompanyNumber as sent, else the card's
+    send_by_email: Mapped[dict | None] = mapped_column(JSON)  # {EmailAddress, Original, SendAsPaymentRequest}
     customer: Mapped[Customer] = relationship(lazy="joined")
     lines: Mapped[list[DocumentLine]] = relationship(order_by="DocumentLine.position")
     payments: Mapped[list[Payment]] = relationship(order_by="Payment.position")
@@ -90,9 +99,10 @@ class DocumentLine(Base):
     position: Mapped[int]
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
     description: Mapped[str | None]
-    quantity: Mapped[float]
-    unit_price: Mapped[float]
+    quantity: Mapped[float]  # as sent on sales; |quantity| on credits
+    unit_price: Mapped[float]  # document currency, as sent (gross with VATIncluded); negative on credits
     total_price: Mapped[float]
+    vat: Mapped[float | None]  # the line's VAT (given with VATPerItem, else its share of the document's)
     item: Mapped[Item] = relationship(lazy="joined")
 
 
@@ -101,9 +111,10 @@ class Payment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
     position: Mapped[int]
-    amount: Mapped[float]
+    amount: Mapped[float]  # document currency; negative on credits
     method: Mapped[str]  # e.g. "Details_Other"
     details: Mapped[dict] = mapped_column(JSON)
+    kind: Mapped[str | None]  # the resolved payment type name, e.g. "Other"
 
 
 class Store:
@@ -113,6 +124,7 @@ class Store:
         if sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         Base.metadata.create_all(self.engine)
+        _add_missing_columns(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = threading.Lock()
 
@@ -150,6 +162,18 @@ def next_id(session: Session, column, first: int) -> int:
     """The next free ID of a table (callers hold the write lock)."""
     current = session.scalar(select(func.max(column)))
     return first if current is None else max(first, current + 1)
+
+
+def _add_missing_columns(engine) -> None:
+    """A database left by an older sandbox (the compose volume) gets the newer columns, as NULL."""
+    existing = inspect(engine)
+    with engine.begin() as connection:
+        for table in Base.metadata.sorted_tables:
+            present = {column["name"] for column in existing.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in present:
+                    kind = column.type.compile(engine.dialect)
+                    connection.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -26,6 +26,27 @@ Stable interface (hook tests depend on it):
   ``set_config(**kw)``; ``call(path, body, language="en")`` posts ``body`` plus the right
   Credentials and returns the parsed envelope (raises ``requests.HTTPError`` on a non-200);
   ``post(path, body, credentials=True, language="en")`` returns the raw ``requests.Response``.
+
+State helpers (read the database directly, no API call; amounts in the document's currency,
+negative on credits, as stored):
+
+- ``documents()``: every document (drafts too) in ID order, each a dict ``{id, number, type,
+  is_draft, date, currency, currency_code, customer_id, customer_name, no_vat, company_number,
+  external_reference, description, original_id, vat_included, vat_per_item, vat_rate, net, vat,
+  gross, company_value, send_by_email, lines, payments}``; ``vat_rate`` is the rate applied (0 for a
+  NoVAT customer, None with VATPerItem); ``send_by_email`` is None or ``{EmailAddress, Original,
+  SendAsPaymentRequest}``; ``lines``: ``[{position, item_id, description, quantity, unit_price,
+  total_price, vat, zero_value}]`` (unit/total as sent: gross with VATIncluded, net otherwise;
+  quantity is |quantity| on credits); ``payments``: ``[{position, kind, type, method, amount,
+  details}]`` (kind "Cash", "Other", ...; type its number).
+- ``document(document_id)``: one of those.
+- ``item_stock(item_id)``: the card's stock (KeyError for an unknown card).
+- ``credits_of(document_id)``: ``{original_id, original_type, original_gross, credit_ids,
+  credited_gross, credited_net, credited_vat, credited_quantities}``: the final (non-draft) credit
+  documents (types 5, 6, 7, 14) whose OriginalDocumentID is ``document_id``; the sums are positive
+  magnitudes, ``credited_quantities`` is ``{item_id: units}``.
+- ``credit_totals()``: ``{original document id: credited gross}`` over all originals.
+- ``sent_emails()``: ``[{document_id, email, original, send_as_payment_request}]``, ID order.
 """
 
 from __future__ import annotations
@@ -38,6 +59,7 @@ from typing import Any
 import requests
 
 from sandbox.common.server import ThreadServer
+from sandbox.officeguy import queries
 from sandbox.officeguy.app import SANDBOX_API_KEY, SANDBOX_COMPANY_ID, create_app
 
 TIMEOUT = 30
@@ -63,6 +85,31 @@ class OgSandbox:
         response = self.post(path, body, language=language)
         response.raise_for_status()
         return response.json()
+
+    def documents(self) -> list[dict[str, Any]]:
+        return self._read(queries.documents)
+
+    def document(self, document_id: int) -> dict[str, Any]:
+        found = [doc for doc in self.documents() if doc["id"] == document_id]
+        if not found:
+            raise KeyError(f"no OfficeGuy sandbox document {document_id}")
+        return found[0]
+
+    def item_stock(self, item_id: int) -> float:
+        return self._read(queries.item_stock, item_id)
+
+    def credits_of(self, document_id: int) -> dict[str, Any]:
+        return self._read(queries.credits_of, document_id)
+
+    def credit_totals(self) -> dict[int, float]:
+        return self._read(queries.credit_totals)
+
+    def sent_emails(self) -> list[dict[str, Any]]:
+        return self._read(queries.sent_emails)
+
+    def _read(self, query, *args: Any) -> Any:
+        with self.app.state.store.reading() as session:
+            return query(session, *args)
 
     def arm_fault(self, **spec: Any) -> dict[str, Any]:
         return self._control("post", "/faults", json=spec)

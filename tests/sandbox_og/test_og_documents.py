@@ -59,7 +59,7 @@ def test_credit_document_puts_stock_back_and_stores_negative_values(og):
     item_id = new_item(og, stock=10)
     sale = document(og, 1, [line(item_id, 3, 20.0)])["Data"]
     assert stock_of(og, item_id) == 7
-    credit = document(og, 6, [line(item_id, 3, 20.0)], OriginalDocumentID=None)
+    credit = document(og, 6, [line(item_id, 3, 20.0)])
     assert credit["Status"] == 0, credit
     body = {
         "Details": {"Type": 5, "Customer": {"ID": sale["CustomerID"]}},
@@ -246,7 +246,7 @@ def test_an_empty_payments_array_is_refused(og):
 @pytest.mark.parametrize("payments,ok", [
     ([{"Amount": 30, "Details_Other": {"Type": "WooCommerce"}}], True),
     ([{"Amount": 30.009, "Details_Cash": {}}], True),
-    ([{"Amount": 20, "Details_Cash": {}}, {"Amount": "10", "Details_CreditCard": {"Last4": "1234"}}], True),
+    ([{"Amount": 20, "Details_Cash": {}}, {"Amount": "10", "Details_CreditCard": {"Last4Digits": "1234"}}], True),
     ([{"Amount": 29.98, "Details_Other": {"Type": "WooCommerce"}}], False),
     ([{"Amount": 31, "Details_Other": {"Type": "WooCommerce"}}], False),
     ([{"Amount": 30}], False),
@@ -386,7 +386,8 @@ def test_getdetails_by_id_and_by_type_and_number(og):
     assert (item_line["Quantity"], item_line["UnitPrice"], item_line["TotalPrice"]) == (2, 15.0, 30.0)
     assert (item_line["Item"]["ID"], item_line["Item"]["Name"], item_line["Item"]["SKU"]) == (
         item_id, "Blue mug", "SKU-1")
-    assert data["Payments"] == [{"Amount": 30.0, "Details_Other": {"Type": "WooCommerce", "Description": "test"}}]
+    assert data["Payments"] == [{"Amount": 30.0, "DocumentCurrency_Amount": 30.0, "Type": 8,
+                                 "Details_Other": {"Type": "WooCommerce", "Description": "test"}}]
 
 
 @pytest.mark.parametrize("body", [{"DocumentID": 80_999_999}, {"DocumentType": 1, "DocumentNumber": 99999},

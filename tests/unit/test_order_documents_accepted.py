@@ -20,7 +20,7 @@ from include.order_documents import (
     resolve_lines,
 )
 from sandbox.officeguy.testing import og_sandbox
-from tests.unit.test_order_documents import EMPTY_BILLING, fee, li, order, refund, rli, ship, with_meta
+from tests.unit.test_order_documents import EMPTY_BILLING, fee, li, order, refund, rli, ship, vat_line, with_meta
 
 TODAY = dt.date(2026, 3, 10)
 STORE = "https://shop.example.com"
@@ -128,9 +128,14 @@ def test_rounding_line_makes_payments_equal_the_document(og, lines, total):
 
 
 def test_order_with_200_lines_is_accepted(og):
-    lines = [li(i, f"Product {i}", 1000 + i, i % 7 + 1, f"{(i * 3.17) % 97 + 1:.2f}", f"{i % 5 * 0.37:.2f}")
-             for i in range(1, 201)]
-    request, doc, ids = sale(og, order(lines=lines, shipping=[ship(total="15.00")]))
+    # every other line at 18 %, the rest zero-rated: a mixed-rate order, documented with per-line VAT
+    nets = [round((i * 3.17) % 97 + 1, 2) for i in range(1, 201)]
+    lines = [li(i, f"Product {i}", 1000 + i, i % 7 + 1, f"{net:.2f}", f"{round(net * 0.18, 2) if i % 2 else 0:.2f}")
+             for i, net in zip(range(1, 201), nets, strict=True)]
+    request, doc, ids = sale(og, order(lines=lines, shipping=[ship(total="15.00")],
+                                       tax_lines=[vat_line(18, "0", 1), vat_line(0, "0", 2)]))
+    assert request.payload["VATPerItem"] is True
+    assert doc["Document"]["VAT"] == round(sum(float(ln["total_tax"]) for ln in lines), 2)
     assert doc["Document"]["DocumentValue"] == request.total
     assert len(doc["Items"]) == request.lines >= 201
     assert stock_of(og, ids[1007]) == 10 - (7 % 7 + 1)
@@ -236,9 +241,16 @@ def test_amount_only_refund_credit_is_accepted_without_product_stock(og, amount)
     assert (stock_of(og, ids[24]), stock_of(og, ids[25])) == (8, 9)
 
 
+def cancelled(o):
+    """The order as WooCommerce shows it after the cancellation: stock restored, `_reduced_stock` gone."""
+    lines = [{**ln, "meta_data": [m for m in ln["meta_data"] if m["key"] != "_reduced_stock"]}
+             for ln in o["line_items"]]
+    return {**o, "status": "cancelled", "line_items": lines}
+
+
 def test_cancellation_credit_is_accepted_and_returns_all_stock(og):
     o, document_id, ids = sold(og)
-    request, doc = credited(og, o, document_id, None, ids)
+    request, doc = credited(og, cancelled(o), document_id, None, ids)
     assert doc["Document"]["DocumentValue"] == -47.7
     assert doc["Document"]["ExternalReference"] == "woo:shop.example.com:101:cancel"
     assert (stock_of(og, ids[24]), stock_of(og, ids[25])) == (10, 10)
@@ -248,6 +260,8 @@ def test_cancellation_after_a_refund_is_accepted(og):
     o, document_id, ids = sold(og)
     first = refund(amount="12.00", lines=[rli(90, 3)])
     credited(og, restocked(o, 3, 1), document_id, first, ids)
-    request, doc = credited(og, restocked(o, 3, 1), document_id, None, ids, prior_refunds=[first])
+    # the ledger's record of the refund's credit: 12.00 credited, one unit of line 3 back on its card
+    request, doc = credited(og, cancelled(restocked(o, 3, 1)), document_id, None, ids, prior_refunds=[first],
+                            credited="12.00", returned_units={3: 1})
     assert doc["Document"]["DocumentValue"] == -request.total == -35.7
     assert (stock_of(og, ids[24]), stock_of(og, ids[25])) == (10, 10)
