@@ -407,6 +407,28 @@ class Ledger:
                 OrderDocument.state == "parked", OrderDocument.doc_key != "changed")
                 .values(state="pending", attempts=0, updated_at=_now())).rowcount
 
+    def returned_units(self, store: str, order_ids: Iterable[int]) -> dict[int, dict[int, int]]:
+        """Per order and order line, the units this project's documented credits put back on cards."""
+        units: dict[int, dict[int, int]] = {}
+        with self.session() as s:
+            rows = s.scalars(select(OrderDocument).where(
+                OrderDocument.store == store, OrderDocument.woo_order_id.in_(list(order_ids)),
+                OrderDocument.state == "documented", OrderDocument.doc_key != "sale"))
+            for row in rows:
+                for line in row.lines or ():
+                    if line.get("line_id"):
+                        per_order = units.setdefault(row.woo_order_id, {})
+                        per_order[int(line["line_id"])] = per_order.get(int(line["line_id"]), 0) + int(
+                            line.get("quantity") or 0)
+        return units
+
+    def open_credit_order_ids(self, store: str) -> list[int]:
+        """Orders with a refund or cancellation credit not documented yet (its stock is back in Woo)."""
+        with self.session() as s:
+            return sorted(set(s.scalars(select(OrderDocument.woo_order_id).where(
+                OrderDocument.store == store, OrderDocument.doc_key.in_(("cancel",)) | OrderDocument.doc_key.like(
+                    "refund:%"), OrderDocument.state.in_(("pending", "failed", "claimed", "parked"))))))
+
     def unwritten_order_ids(self, store: str) -> list[int]:
         """Orders with a document whose write-back to the store has not succeeded yet."""
         with self.session() as s:

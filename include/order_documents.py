@@ -1269,42 +1269,64 @@ def _credited_item(line: Mapping[str, Any], what: str, og_item_ids: Mapping[int,
 
 
 def pending_quantities(orders: Iterable[Mapping[str, Any]], documented_order_ids: set[int],
-                       holder_of: Mapping[int, int]) -> dict[int, int]:
-    """Units that left Woo stock for orders OfficeGuy has no document for yet (invariant I3).
+                       holder_of: Mapping[int, int],
+                       returned_units: Mapping[int, Mapping[int, int]] | None = None) -> dict[int, int]:
+    """Units WooCommerce's stock and OfficeGuy's differ by because a document is not there yet (I3).
 
-    What is counted, per order line, and why:
-    - only orders in processing, on-hold or completed (A5: Woo reduces stock on the move to these
-      and restores it on cancelled/pending; pending, failed, cancelled, refunded, drafts are left
-      out) whose id is not in `documented_order_ids` (once OfficeGuy has the document, its stock
-      already shows the sale; a parked order is not documented, so it still counts);
-    - lines with a product (product_id 0 holds no stock);
-    - the units Woo still holds back for the line: its `_reduced_stock` meta when present (Woo's
-      own record, already lowered by restocking refunds, rec 86); otherwise the quantity less the
-      restocked units (`_restock_refunded_items`, or else the units of refund line items that
-      point at the line when the order carries full refund objects, as restocked by default, A5);
-    - booked on the Woo id that holds the stock: `holder_of[woo id]` (a variation whose parent
-      manages stock maps to the parent, A2) or the line's own Woo id.
-    Products whose stock Woo does not manage are counted too; the stock plan ignores them.
+    Positive: units that left Woo stock for orders OfficeGuy has no sale document for yet:
+    - only orders in processing, on-hold or completed (Woo reduces stock on the move to these and
+      restores it on cancelled/pending) whose id is not in `documented_order_ids` (a parked order
+      is not documented, so it still counts); lines with a product;
+    - the units Woo still holds back for the line: its `_reduced_stock` meta when present (Woo's own
+      record, already lowered by restocking refunds); otherwise the quantity less the restocked
+      units (`_restock_refunded_items`, or the units of embedded refund line items).
+    Negative: units Woo put back (a restocking refund, a cancellation) on an order whose sale IS
+    documented, while the credit that returns them to OfficeGuy is not there yet: Woo restored
+    quantity − what it still holds (`_reduced_stock`; 0 once cancelled), OfficeGuy got back what the
+    documented credits returned (`returned_units[order id][line id]`). Without this the next stock
+    sync would overwrite the restocked units with OfficeGuy's older figure.
+    Booked on the Woo id that holds the stock: `holder_of[woo id]` (a variation whose parent manages
+    stock maps to the parent) or the line's own Woo id. Unmanaged products are counted too; the stock
+    plan ignores them.
     """
     holder_of = _id_map(holder_of)
     documented = {_as_int(i) for i in documented_order_ids}
+    returned = {_as_int(k): {_as_int(a): int(b) for a, b in v.items()} for k, v in (returned_units or {}).items()}
     pending: dict[int, int] = {}
+
+    def book(line: Mapping[str, Any], units: int) -> None:
+        woo_id = _woo_id(line)
+        holder = int(holder_of.get(woo_id, woo_id))
+        pending[holder] = pending.get(holder, 0) + units
+
     for order in orders:
-        if _text(order.get("status")) not in STOCK_REDUCING_STATUSES:
+        status = _text(order.get("status"))
+        order_id = _order_id(order)
+        lines = [ln for ln in order.get("line_items") or () if _as_int(ln.get("product_id"))]
+        if order_id in documented:
+            back = returned.get(order_id, {})
+            for line in lines:
+                quantity = _quantity(line.get("quantity")) or 0
+                if _has_meta(line, "_reduced_stock"):
+                    held = max(_quantity(_meta(line, "_reduced_stock")) or 0, 0)
+                elif status in ("cancelled", "refunded") or _has_meta(line, "_restock_refunded_items"):
+                    held = 0 if status in ("cancelled", "refunded") else max(
+                        quantity - (_quantity(_meta(line, "_restock_refunded_items")) or 0), 0)
+                else:
+                    continue  # Woo never tracked this line's stock
+                woo_back = max(quantity - held, 0)
+                missing = woo_back - back.get(_as_int(line.get("id")), 0)
+                if missing > 0:
+                    book(line, -missing)
             continue
-        if _order_id(order) in documented:
+        if status not in STOCK_REDUCING_STATUSES:
             continue
         refunded = _embedded_refunded_quantities(order)
-        for line in order.get("line_items") or ():
-            if not _as_int(line.get("product_id")):
-                continue
+        for line in lines:
             held = _held_quantity(line, refunded.get(_as_int(line.get("id")), 0))
-            if held <= 0:
-                continue
-            woo_id = _woo_id(line)
-            holder = int(holder_of.get(woo_id, woo_id))
-            pending[holder] = pending.get(holder, 0) + held
-    return {k: v for k, v in pending.items() if v > 0}
+            if held > 0:
+                book(line, held)
+    return {k: v for k, v in pending.items() if v}
 
 
 def _held_quantity(line: Mapping[str, Any], refunded_units: int) -> int:

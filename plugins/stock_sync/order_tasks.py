@@ -53,7 +53,9 @@ def report_order_run(extract: dict | None, planned: dict | None, cards: dict | N
         "orders": (extract or {}).get("orders", 0),
         "created": len(docs.get("created", [])), "found": len(docs.get("found", [])),
         "parked": len(docs.get("parked", [])) + len((planned or {}).get("parked", [])),
-        "failed": len(docs.get("failed", [])),
+        # a document waiting for a retry, a card not made, a write-back to the store that failed
+        "failed": len(docs.get("failed", [])) + len((cards or {}).get("failed", [])) + len(
+            (written or {}).get("failed", [])),
         "cards": len((cards or {}).get("cards", [])),
         "skipped": len((planned or {}).get("skipped", [])) + len(docs.get("skipped", [])),
         "api_calls": sum((step or {}).get("api_calls", 0) for step in (extract, cards, documents, written)),

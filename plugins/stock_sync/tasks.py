@@ -106,7 +106,7 @@ def pending_quantities(store: str, orders: list[dict], woo_products) -> dict[int
                    if any(m.get("key") == PLUGIN_META_KEY and m.get("value") for m in o.get("meta_data") or [])}
     parent_managed = woo_products[woo_products["stock_mode"] == "parent"]
     holder_of = dict(zip(parent_managed["woo_id"].astype(int), parent_managed["parent_id"].astype(int), strict=True))
-    return pending_of(orders, documented, holder_of)
+    return pending_of(orders, documented, holder_of, ledger.returned_units(store, [o["id"] for o in orders]))
 
 
 def plan_stock_run(og: dict, woo: dict, *, dag_id: str, run_id: str, params: dict[str, Any]) -> dict:

@@ -49,11 +49,14 @@ class WooCommerceStockExtractOperator(BaseOperator):
         mark = ledger.watermark("orders", store)
         go_live = datetime(settings.go_live.year, settings.go_live.month, settings.go_live.day, tzinfo=UTC)
         since = max(go_live, mark - settings.window_overlap) if mark else go_live
-        orders = hook.list_orders(modified_after=since, statuses=sorted(STOCK_REDUCING_STATUSES))
+        # cancelled/refunded too: their restored units wait for a credit in OfficeGuy (I3)
+        orders = hook.list_orders(modified_after=since,
+                                  statuses=sorted({*STOCK_REDUCING_STATUSES, "cancelled", "refunded"}))
         seen = {o["id"] for o in orders}
-        open_ids = sorted({r.woo_order_id for r in ledger.undocumented_sales(store)} - seen)
+        open_ids = sorted(({r.woo_order_id for r in ledger.undocumented_sales(store)}
+                           | set(ledger.open_credit_order_ids(store))) - seen)
         if open_ids:
-            orders += [o for o in hook.list_orders(include=open_ids) if o.get("status") in STOCK_REDUCING_STATUSES]
+            orders += hook.list_orders(include=open_ids)
         return orders
 
 
