@@ -132,6 +132,18 @@ class Settings:
         return "0 * * * *" if self.orders_every == 60 else f"*/{self.orders_every} * * * *"
 
 
+def _timezone() -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    raw = os.environ.get("STOCK_SYNC_TIMEZONE", "Asia/Jerusalem").strip()
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"STOCK_SYNC_TIMEZONE={raw!r} is not an IANA time zone; use a name such as "
+                          "Asia/Jerusalem or UTC.") from None
+    return raw
+
+
 def _go_live() -> date:
     raw = os.environ.get("STOCK_SYNC_GO_LIVE", "2026-01-01").strip()
     try:
@@ -185,7 +197,7 @@ def load() -> Settings:
     every = _choice("STOCK_SYNC_ORDERS_EVERY", "15", ORDER_EVERY)
     return Settings(
         stock_schedule=_choice("STOCK_SYNC_SCHEDULE", "24h", set(SCHEDULES)),
-        timezone=os.environ.get("STOCK_SYNC_TIMEZONE", "Asia/Jerusalem"),
+        timezone=_timezone(),
         match_by_name=_bool("STOCK_SYNC_MATCH_BY_NAME", False),
         brake_share=_share("STOCK_SYNC_BRAKE_SHARE", 0.5),
         home=Path(os.environ.get("STOCK_SYNC_HOME", airflow_home / "stock_sync")),

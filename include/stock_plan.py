@@ -43,6 +43,7 @@ The rules, in the order they run (the tests in tests/unit/test_stock_plan.py hav
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -128,6 +129,7 @@ class Reason(StrEnum):
     CLAIMED_TWICE = "Woo product claimed by several OfficeGuy items"
     # skipped (matched, but not written)
     OPTED_OUT = "opted out"
+    WOO_STOCK_NOT_A_NUMBER = "WooCommerce stock_quantity is not a whole number"
     AWAITING_OPENING_STOCK = "waiting for opening stock in OfficeGuy"
     NOT_STOCKED_TYPE = "grouped/external product holds no stock"
     UNSUPPORTED_TYPE = "product type not synced"
@@ -290,8 +292,9 @@ def _normalise_og(og_items: pd.DataFrame) -> pd.DataFrame:
             "name": _text(og_items["name"]),
             "external_identifier": _text(og_items["external_identifier"]),
             "sku": _text(og_items["sku"]),
-            # OfficeGuy data, not our contract: garbage becomes NaN and is reported per item (I7).
-            "stock": pd.to_numeric(og_items["stock"], errors="coerce").astype("float64"),
+            # OfficeGuy data, not our contract: anything but a real number (true, "5", {}) becomes NaN
+            # and is reported per item with the raw value (I7); never `true` as 1.
+            "stock": og_items["stock"].map(_real_number).astype("float64"),
             "stock_raw": og_items["stock"].astype(object),
         }
     ).reset_index(drop=True)
@@ -319,6 +322,8 @@ def _normalise_woo(woo_products: pd.DataFrame) -> pd.DataFrame:
             "stock_status": _text(w["stock_status"]),
             "backorders": _text(w["backorders"]),
             "opt_out": w["opt_out"],
+            # optional: what WooCommerce sent as stock_quantity when it was not a whole number ("5", 5.5)
+            "bad_stock": w.get("bad_stock", None),
         }
     ).reset_index(drop=True)
     if (woo["woo_id"] <= 0).any():
@@ -365,6 +370,21 @@ def _normalise_pending(pending: Mapping[int, int] | None) -> pd.Series:
                 f"pending must map positive int woo ids to int quantities; got {woo_id!r}: {quantity!r}"
             )
     return pd.Series({int(k): int(v) for k, v in pending.items()}, dtype="int64")
+
+
+def _real_number(value: object) -> float:
+    """A number, or a string holding one ("4"); booleans and anything else are not stock figures."""
+    if isinstance(value, bool | np.bool_):
+        return math.nan
+    if isinstance(value, int | float | np.integer | np.floating):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return math.nan
+        return number if math.isfinite(number) else math.nan
+    return math.nan
 
 
 def _is_int(value: object) -> bool:
@@ -750,6 +770,7 @@ def _with_stock_holders(matched: pd.DataFrame, woo: pd.DataFrame, pending_by_hol
         matched[f"holder_{col}"] = holder[col].array
     matched["holder_live"] = holder["live"].fillna(False).astype(bool).to_numpy()
     matched["holder_opt_out"] = holder["opt_out"].fillna(False).astype(bool).to_numpy()
+    matched["holder_bad_stock"] = holder["bad_stock"].to_numpy()
 
     # floor: a Woo quantity is an integer, never overstate a fractional stock (officeguy-api.md 7);
     # minus what Woo already sold that OfficeGuy has not documented yet (I3).
@@ -808,6 +829,10 @@ def _skip_unwritable(matched: pd.DataFrame, woo: pd.DataFrame, skips: _Skips) ->
         Reason.OPTED_OUT,
         "the merchant excluded this product from the sync",
     )
+    bad = matched["holder_bad_stock"].notna()
+    skips.mark(bad, Reason.WOO_STOCK_NOT_A_NUMBER,
+               (f"WooCommerce sent stock_quantity {v!r}; fix the product in WooCommerce"
+                for v in matched.loc[bad, "holder_bad_stock"]))
 
 
 def _resolve_shared_parents(matched: pd.DataFrame, skips: _Skips) -> None:

@@ -30,9 +30,20 @@ def og_items_frame(stock: Iterable[Any], income_items: Iterable[Any]) -> pd.Data
     sku_by_id = {item.id: item.sku for item in income_items}
     rows = [{
         "og_item_id": row.id, "name": row.name, "external_identifier": row.external_identifier,
-        "sku": sku_by_id.get(row.id, ""), "stock": math.nan if row.stock is None else float(row.stock),
+        "sku": sku_by_id.get(row.id, ""), "stock": _stock_cell(row.stock),
     } for row in stock]
-    return pd.DataFrame(rows, columns=list(OG_ITEM_COLUMNS)).astype({"og_item_id": "int64", "stock": "float64"})
+    frame = pd.DataFrame(rows, columns=list(OG_ITEM_COLUMNS)).astype({"og_item_id": "int64"})
+    if frame["stock"].map(lambda v: isinstance(v, float)).all():
+        frame = frame.astype({"stock": "float64"})
+    return frame  # otherwise the raw values stay: the plan skips those items and shows what was sent
+
+
+def _stock_cell(value: Any) -> Any:
+    if value is None:
+        return math.nan
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return value
 
 
 def woo_products_frame(products: Iterable[Any]) -> pd.DataFrame:
@@ -40,14 +51,24 @@ def woo_products_frame(products: Iterable[Any]) -> pd.DataFrame:
     rows = []
     for p in products:
         mode = "parent" if p.manage_stock == "parent" else ("managed" if p.manage_stock is True else "unmanaged")
+        quantity, bad = _whole_or_raw(p.stock_quantity)
+        low, _ = _whole_or_raw(p.low_stock_amount)
         rows.append({
             "woo_id": p.id, "parent_id": p.parent_id, "type": p.type, "status": p.status, "sku": p.sku,
-            "name": p.name, "stock_mode": mode, "stock_quantity": p.stock_quantity, "stock_status": p.stock_status,
-            "backorders": p.backorders, "low_stock_amount": p.low_stock_amount, "opt_out": is_opted_out(p.meta_data),
+            "name": p.name, "stock_mode": mode, "stock_quantity": quantity, "stock_status": p.stock_status,
+            "backorders": p.backorders, "low_stock_amount": low, "opt_out": is_opted_out(p.meta_data),
+            "bad_stock": bad,
         })
-    frame = pd.DataFrame(rows, columns=list(WOO_PRODUCT_COLUMNS))
+    frame = pd.DataFrame(rows, columns=[*WOO_PRODUCT_COLUMNS, "bad_stock"])
     return frame.astype({"woo_id": "int64", "parent_id": "int64", "stock_quantity": "Int64",
                          "low_stock_amount": "Int64", "opt_out": "bool"})
+
+
+def _whole_or_raw(value: Any) -> tuple[int | None, str | None]:
+    """WooCommerce's integer, or (None, the raw value as text) when it sent something else ("5", 5.5)."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value, None
+    return None, repr(value)
 
 
 def is_opted_out(meta_data: Iterable[dict]) -> bool:

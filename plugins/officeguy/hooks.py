@@ -57,7 +57,7 @@ class OgStockItem:
     id: int
     name: str
     external_identifier: str
-    stock: float | None  # None when OfficeGuy sent something that is not a number
+    stock: Any  # a float; None, or the raw value as sent (true, "5") when it is not a number
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,7 @@ class OfficeGuyHook(BaseHook):
         self._backoff = backoff
         self._session: requests.Session | None = None
         self.calls = 0
+        self.rejected_stock_rows: list[dict] = []  # malformed stock rows of the last list_stock(), with reasons
 
     # ----------------------------------------------------------------- connection
     def get_conn(self) -> requests.Session:
@@ -225,12 +226,38 @@ class OfficeGuyHook(BaseHook):
     def list_stock(self, item_ids: list[int] | None = None) -> list[OgStockItem]:
         """Every item's stock in one answer. Never ``ExcludeZeroStock``: a sold-out item must reach 0."""
         body = {"ItemIDs": item_ids} if item_ids else {}
-        data = self.call("/stock/stock/list/", body, what="stock list") or {}
-        return [OgStockItem(
-            id=int(row["ID"]), name=str(row.get("Name") or ""),
-            external_identifier=str(row.get("ExternalIdentifier") or "").strip(),
-            stock=_number(row.get("Stock")),
-        ) for row in data.get("Stock") or []]
+        data = self.call("/stock/stock/list/", body, what="stock list")
+        if data is None:
+            data = {}
+        if not isinstance(data, dict) or not isinstance(data.get("Stock") or [], list):
+            shape = type(data).__name__ if not isinstance(data, dict) else f"Stock as {type(data['Stock']).__name__}"
+            raise BusinessError(
+                f"OfficeGuy answered the stock list of connection {self.officeguy_conn_id!r} in a shape it does not "
+                f"document ({shape}; expected Data.Stock as a list): nothing was written. If it repeats, send "
+                "SUMIT support the request time.", system=SYSTEM)
+        items, self.rejected_stock_rows = [], []
+        rows = data.get("Stock") or []
+        ids = [_whole(row.get("ID")) if isinstance(row, dict) else None for row in rows]
+        for n, (row, item_id) in enumerate(zip(rows, ids, strict=True), start=1):
+            if not isinstance(row, dict):
+                self.rejected_stock_rows.append({"og_item_id": None, "name": "", "raw": repr(row)[:200],
+                                                 "reason": f"stock row {n} is not an object"})
+                continue
+            name = str(row.get("Name") or "")
+            if item_id is None:
+                self.rejected_stock_rows.append({"og_item_id": None, "name": name, "raw": repr(row.get("ID"))[:100],
+                                                 "reason": f"stock row {n} ('{name}') has no usable ID "
+                                                           f"({row.get('ID')!r}); fix the item in OfficeGuy"})
+                continue
+            if ids.count(item_id) > 1:
+                self.rejected_stock_rows.append({"og_item_id": item_id, "name": name, "raw": repr(row.get("Stock")),
+                                                 "reason": f"OfficeGuy listed item {item_id} {ids.count(item_id)} times "
+                                                           "with its stock; none of them is trusted"})
+                continue
+            items.append(OgStockItem(id=item_id, name=name,
+                                     external_identifier=str(row.get("ExternalIdentifier") or "").strip(),
+                                     stock=_stock(row.get("Stock"))))
+        return items
 
     def list_income_items(self) -> list[OgIncomeItem]:
         rows = self._paged("/accounting/incomeitems/list/", {}, "IncomeItems", "income items list")
@@ -288,6 +315,27 @@ class OfficeGuyHook(BaseHook):
         except ApiError as exc:
             return False, str(exc)
         return True, f"Connected to OfficeGuy company {company.get('Name') or company.get('ID') or ''}".strip()
+
+
+def _whole(value: Any) -> int | None:
+    """An id: an int, or a string of digits; anything else (None, "A-17", True, 1.5) is None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value > 0 else None
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _stock(value: Any) -> Any:
+    """A stock figure as a float; anything that is not a real number (true, "5", {}) is kept as it came,
+    so the plan skips the item and the report shows the raw value (never `true` written as 1)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if value is None:
+        return None
+    return value if isinstance(value, str) else repr(value)
 
 
 def _number(value: Any) -> float | None:

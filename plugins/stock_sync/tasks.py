@@ -109,6 +109,28 @@ def pending_quantities(store: str, orders: list[dict], woo_products) -> dict[int
     return pending_of(orders, documented, holder_of, ledger.returned_units(store, [o["id"] for o in orders]))
 
 
+def _with_rejected_rows(plan, rejected: list[dict]):
+    """OfficeGuy stock rows the hook could not use (no ID, listed twice, not an object) join the
+    plan's unmatched OfficeGuy items with their reason: reported, never written (I7)."""
+    if not rejected:
+        return plan
+    import dataclasses
+
+    import pandas as pd
+
+    rows = pd.DataFrame([{"og_item_id": r.get("og_item_id"), "name": r.get("name") or "", "sku": "",
+                          "external_identifier": "", "stock": r.get("raw"), "reason": "bad row in OfficeGuy's stock list",
+                          "detail": r.get("reason") or ""} for r in rejected])
+    frame = rows if plan.unmatched_og.empty else pd.concat([plan.unmatched_og, rows], ignore_index=True)
+    return dataclasses.replace(plan, unmatched_og=frame[list(plan.unmatched_og.columns)])
+
+
+def plan_missing_skus(skus, woo_products) -> list[str]:
+    """SKUs of the ``skus`` param that no product has (a typo would otherwise sync nothing, silently)."""
+    known = set(woo_products["sku"].astype(str))
+    return sorted(s for s in skus if s not in known)
+
+
 def plan_stock_run(og: dict, woo: dict, *, dag_id: str, run_id: str, params: dict[str, Any]) -> dict:
     """Plan the run's writes (pandas, include/stock_plan.py); stop here if the safety brake trips."""
     settings = config.load()
@@ -130,6 +152,10 @@ def plan_stock_run(og: dict, woo: dict, *, dag_id: str, run_id: str, params: dic
                  "they are kept out of the store's quantities (I3)", sum(pending.values()), len(pending))
     og_items, unopened, unsettled, api_calls = opening_stock(ledger, store, Stage.read(og["path"]))
     plan = plan_stock(og_items, woo_products, pending, options, unopened_cards=unopened, unsettled_cards=unsettled)
+    plan = _with_rejected_rows(plan, og.get("rejected") or [])
+    for sku in plan_missing_skus(options.skus, woo_products):
+        log.warning("The skus param names %r, which no WooCommerce product has: nothing is synced for it. "
+                    "Check the SKU (it is matched exactly).", sku)
     if plan.opened_cards:
         if params.get("dry_run"):
             log.info("Dry run: %d item cards this project created have moved in OfficeGuy and would be synced "

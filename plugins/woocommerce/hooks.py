@@ -268,17 +268,31 @@ class WooCommerceHook(BaseHook):
         seen: set[int] = set()
         page = 1
         while True:
-            resp = self.request("GET", path, params={**query, "page": page}, what=f"GET {path} page {page}")
-            items = resp.json()
+            what = f"GET {path} page {page}"
+            resp = self.request("GET", path, params={**query, "page": page}, what=what)
+            try:
+                items = resp.json()
+            except ValueError:
+                kind = "an HTML page" if "<html" in resp.text[:500].lower() else "something that is not JSON"
+                raise BusinessError(
+                    f"WooCommerce answered {what} of {self.base_url} with {kind} (HTTP {resp.status_code}), not "
+                    "its JSON list: a maintenance mode, a security or caching plugin, or a redirect to a login "
+                    "page is in the way of the REST API. Open that URL in a browser, fix it, and run again.",
+                    system=SYSTEM) from None
             if not isinstance(items, list):
-                raise BusinessError(f"WooCommerce answered GET {path} with {type(items).__name__}, not a list.",
+                raise BusinessError(f"WooCommerce answered {what} with {type(items).__name__}, not a list.",
                                     system=SYSTEM)
+            items = [i for i in items if isinstance(i, dict)]
             fresh = [i for i in items if i.get("id") not in seen]
             seen.update(i.get("id") for i in fresh)
             if fresh:
                 yield fresh
-            total_pages = int(resp.headers.get("X-WP-TotalPages") or 0)
-            if page >= total_pages or not items:
+            header = resp.headers.get("X-WP-TotalPages")
+            if header is not None and str(header).strip().isdigit():
+                if page >= int(header) or not items:
+                    return
+            elif len(items) < PAGE_SIZE:
+                # no (usable) page count, e.g. a proxy stripped the header: read until a short page
                 return
             page += 1
 
