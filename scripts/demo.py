@@ -11,6 +11,10 @@
    card yet); the orders DAG makes it an invoice-receipt in OfficeGuy with its lines, a new card,
    and the stock deducted there; the stock DAG then leaves the new card's product alone, "waiting
    for opening stock in OfficeGuy", instead of writing OfficeGuy's -1 into the store.
+6. The books: the store charges 18 % VAT (prices include it); an export order carries none and
+   becomes a document with VATRate 0 and a VAT-exempt customer; a domestic order is refunded in part
+   and then cancelled: the refund's credit and the cancellation's credit together equal the sale.
+   Every document is printed as OfficeGuy recorded it.
 Then it stops what it started. Everything it writes is under ``var/demo/``.
 """
 
@@ -53,6 +57,9 @@ def main() -> None:
 
         print("\n== A paid order in the store becomes an OfficeGuy document ==")
         order_story()
+
+        print("\n== The books: an export order without VAT, a refund, then a cancellation ==")
+        accounting_story()
 
         reports = sorted((VAR / "stock_sync" / "reports").rglob("*.html"))
         print(f"\nRun reports ({len(reports)} pages, one per DAG run): {VAR / 'stock_sync' / 'reports'}")
@@ -151,6 +158,84 @@ def order_story() -> None:
     for row in _last_run_skipped("waiting for opening stock in OfficeGuy"):
         print(f"   {row.reason}: '{row.name}' (SKU {row.sku or '-'}); the store keeps its own quantity until a "
               "purchase order (or a stock count) in OfficeGuy gives the new card its stock.")
+
+
+def accounting_story() -> None:
+    from officeguy.hooks import OfficeGuyHook
+    from woocommerce.hooks import WooCommerceHook
+
+    og_hook, woo_hook = OfficeGuyHook(), WooCommerceHook()
+    woo_hook.request("PUT", "/settings/general/woocommerce_calc_taxes", json={"value": "yes"})
+    woo_hook.request("PUT", "/settings/tax/woocommerce_prices_include_tax", json={"value": "yes"})
+    woo_hook.request("POST", "/taxes", json={"country": "IL", "rate": "18.0000", "name": "מע\"מ", "shipping": True})
+    print("The store now charges 18 % VAT in Israel, prices including VAT (WooCommerce → Settings → Tax).")
+    products = [p for p in woo_hook.list_stock_items() if p.type == "simple" and p.manage_stock is True
+                and (p.stock_quantity or 0) > 3]
+    export = woo_hook.request("POST", "/orders", json={
+        "set_paid": True, "currency": "ILS", "payment_method": "paypal", "payment_method_title": "PayPal",
+        "billing": {"first_name": "John", "last_name": "Smith", "company": "Acme Inc", "email": "john@acme.example",
+                    "city": "Boston", "country": "US", "postcode": "02110"},
+        "shipping": {"first_name": "John", "last_name": "Smith", "city": "Boston", "country": "US"},
+        "line_items": [{"product_id": products[0].id, "quantity": 1}],
+    }).json()
+    home = woo_hook.request("POST", "/orders", json={
+        "set_paid": True, "currency": "ILS", "payment_method": "bacs", "payment_method_title": "העברה בנקאית",
+        "billing": {"first_name": "יעל", "last_name": "כהן", "email": "yael@example.co.il", "city": "ירושלים",
+                    "country": "IL"},
+        "line_items": [{"product_id": products[1].id, "quantity": 2}],
+    }).json()
+    print(f"Order #{export['number']} to Boston: total {export['total']}, tax {export['total_tax']} (export: no VAT). "
+          f"Order #{home['number']} in Jerusalem: total {home['total']}, of which VAT {home['total_tax']}.")
+    _airflow("dags", "test", "woocommerce_orders_to_officeguy")
+    for order in (export, home):
+        _print_documents(og_hook, woo_hook, order)
+
+    line = home["line_items"][0]
+    unit = f"{float(line['total']) / 2:.2f}"
+    unit_tax = f"{float(line['total_tax']) / 2:.2f}"
+    rate_id = line["taxes"][0]["id"] if line.get("taxes") else None
+    refund = woo_hook.request("POST", f"/orders/{home['id']}/refunds", json={
+        "reason": "פריט אחד הוחזר", "api_refund": False, "api_restock": True,
+        "line_items": [{"id": line["id"], "quantity": 1, "refund_total": unit,
+                        "refund_tax": [{"id": rate_id, "refund_total": unit_tax}] if rate_id else []}]}).json()
+    woo_hook.update_order(home["id"], {"status": "cancelled"})
+    print(f"\nOrder #{home['number']}: one unit returned (refund {refund['amount']}, restocked), then the order "
+          "was cancelled in the store.")
+    _airflow("dags", "test", "woocommerce_orders_to_officeguy")
+    _print_documents(og_hook, woo_hook, home)
+
+
+def _print_documents(og_hook, woo_hook, order) -> None:
+    """Every OfficeGuy document of an order (sale, credits), as OfficeGuy recorded it."""
+    from datetime import UTC, datetime, timedelta
+
+    today = datetime.now(UTC).date()
+    names = {0: "Invoice", 1: "Invoice-receipt", 2: "Receipt", 5: "Credit invoice", 6: "Credit invoice-receipt",
+             7: "Credit receipt"}
+    from include.order_documents import external_reference
+
+    woo_hook.get_conn()
+    reference = external_reference(woo_hook.base_url, order["id"])
+    mine = [d for d in og_hook.list_documents(today - timedelta(days=3), today + timedelta(days=1))
+            if d.external_reference == reference or d.external_reference.startswith(reference + ":")]
+    total = 0.0
+    for listed in sorted(mine, key=lambda d: d.document_id):
+        doc = og_hook.get_document(listed.document_id)
+        head, customer = doc["Document"], doc["Document"]["Customer"]
+        vat_mode = ("VAT per line" if head.get("VATPerItem") else
+                    "no VAT (customer VAT-exempt)" if customer.get("NoVAT") else f"VAT {head.get('VATRate'):g} % included")
+        total += head["DocumentValue"]
+        print(f"  {names.get(head['Type'], head['Type'])} #{head['DocumentNumber']} for order #{order['number']}: "
+              f"total {head['DocumentValue']:.2f}, VAT {head['VAT']:.2f} ({vat_mode}); customer '{customer['Name']}'"
+              + (f", {customer['City']}" if customer.get("City") else ""))
+        for line in doc["Items"]:
+            print(f"     {line['Quantity']:>3g} × {str(line.get('Description') or '')[:38]:<38} "
+                  f"{line['TotalPrice']:>9.2f}  VAT {line.get('VAT') or 0:>7.2f}")
+        for payment in doc.get("Payments") or ():
+            kind = next((k[len("Details_"):] for k in payment if k.startswith("Details_")), "?")
+            print(f"     payment {payment['Amount']:.2f} ({kind})")
+    if len(mine) > 1:
+        print(f"  Sale and credits together: {total:.2f} (the credits equal the sale once it is cancelled)")
 
 
 def _og_id(items, product) -> int:
