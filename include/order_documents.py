@@ -1034,7 +1034,8 @@ def build_credit_document(order: Mapping[str, Any], *, store: str, settings: Doc
                           prior_refunds: Sequence[Mapping[str, Any]] = (), store_tax: StoreTax | None = None,
                           customer_id: int | None = None, sale_amount: Decimal | float | str | None = None,
                           credited: Decimal | float | str = ZERO, returned_units: Mapping[int, int] | None = None,
-                          cancellation_credited: bool = False) -> DocumentRequest | Parked | NotCredited:
+                          cancellation_credited: bool = False,
+                          sold_units: Mapping[int, int] | None = None) -> DocumentRequest | Parked | NotCredited:
     """The credit document for a refund, or for the cancellation of the whole order.
 
     - `refund` (a wc/v3 refund object): credits its line items (`_refunded_item_id` names the order
@@ -1046,7 +1047,8 @@ def build_credit_document(order: Mapping[str, Any], *, store: str, settings: Doc
     - Stock: units go back on a product's card as WooCommerce restocked them. `returned_units` (order
       line id -> units the earlier credits returned) and the running total `_restock_refunded_items`
       give this refund's share; `restock=True/False` overrides for the whole refund. A cancellation
-      returns every unit Woo no longer holds for the line (Woo restores stock on cancel).
+      returns every unit Woo no longer holds for the line (Woo restores stock on cancel), counting the
+      units the sale document sold (`sold_units`, order line id -> units) when the order was edited.
     - Type: `settings.credit_type`, or the credit type of `original_type`. Customer: the sale
       document's card (`customer_id`) when known. Sign: `settings.credit_sign`.
     """
@@ -1073,7 +1075,7 @@ def build_credit_document(order: Mapping[str, Any], *, store: str, settings: Doc
                 return NotCredited(order_id, f"cancelled after refunds that already credited the whole sale "
                                              f"({already} of {sale_total}); nothing more to credit")
             reference = credit_reference(store, order_id, "cancel")
-            lines = _cancel_lines(order, og_item_ids, settings, prior_refunds, returned)
+            lines = _cancel_lines(order, og_item_ids, settings, prior_refunds, returned, sold_units)
             rest = total - sum((ln.gross for ln in lines), ZERO)
             if abs(rest) > CENT * max(len(lines), 1):
                 # Credited amounts that were on no line (amount-only refunds): their VAT leaves too.
@@ -1163,6 +1165,10 @@ def _refund_lines(refund: Mapping[str, Any], order: Mapping[str, Any], order_lin
             continue
         if restock is None:
             known = _restocked_quantity(original)
+            if known is None and _text(order.get("status")) in ("cancelled", "refunded"):
+                # the cancellation removed `_reduced_stock`; without `_restock_refunded_items` no refund
+                # restocked the line: the cancellation credit returns its units
+                known = 0
             back = quantity if known is None else min(quantity, max(known - returned.get(line_id, 0), 0))
         else:
             back = quantity if restock else 0
@@ -1203,9 +1209,11 @@ def _refund_lines(refund: Mapping[str, Any], order: Mapping[str, Any], order_lin
 
 
 def _cancel_lines(order: Mapping[str, Any], og_item_ids: Mapping[int, int], settings: DocumentSettings,
-                  prior_refunds: Sequence[Mapping[str, Any]], returned: Mapping[int, int]) -> list[_Line]:
+                  prior_refunds: Sequence[Mapping[str, Any]], returned: Mapping[int, int],
+                  sold_units: Mapping[int, int] | None = None) -> list[_Line]:
     """What a cancellation credits: per line, the money the credited refunds left and the units Woo
-    no longer holds that no earlier credit returned."""
+    no longer holds that no earlier credit returned. A line whose quantity was edited after the sale
+    document counts with the units that document sold (`sold_units`), at its price then."""
     refunded: dict[int, tuple[Decimal, Decimal]] = {}
     for prior in prior_refunds:
         for kind in ("line_items", "shipping_lines", "fee_lines"):
@@ -1224,6 +1232,12 @@ def _cancel_lines(order: Mapping[str, Any], og_item_ids: Mapping[int, int], sett
             continue
         line_id = _as_int(line.get("id"))
         gross, tax = _line_amounts(line, f"line '{name}'")
+        sold = (sold_units or {}).get(line_id)
+        if sold is not None and sold != quantity:
+            gross, tax = _cents(gross * sold / quantity), _cents(tax * sold / quantity)
+            quantity = sold
+            if not quantity:
+                continue
         less = refunded.get(line_id, (ZERO, ZERO))
         gross, tax = max(gross + less[0], ZERO), max(tax + less[1], ZERO)
         held = max(_quantity(_meta(line, "_reduced_stock")) or 0, 0) if _has_meta(line, "_reduced_stock") else 0

@@ -254,16 +254,26 @@ class DocumentContext:
     known_references: _KnownReferences = field(default_factory=lambda: _KnownReferences())
 
 
-def _doc_order(doc_key: str) -> tuple[int, int]:
-    """Sale first (a credit needs its original), then the receipt, the refunds by id, the cancellation
-    last (it credits what the refunds left)."""
+def _doc_order(doc_key: str, order: dict | None = None, rows: Iterable[Any] = (),
+               ctx: DocumentContext | None = None) -> tuple[int, str, int]:
+    """Sale first (a credit needs its original); the refunds by id and the receipt in the order they
+    happened (a refund before the cash was collected is credited before the Receipt, so the Receipt
+    collects what was left and the credit pays back no cash); the cancellation last (it credits what
+    the refunds left)."""
     if doc_key == SALE:
-        return 0, 0
+        return 0, "", 0
+    if doc_key == CANCEL:
+        return 2, "", 0
     if doc_key == RECEIPT:
-        return 1, 0
-    if doc_key.startswith("refund:"):
-        return 2, int(doc_key.split(":", 1)[1])
-    return 3, 0
+        # on a tie (the same second) the refund goes first: the cash collected is what it left
+        return 1, str((order or {}).get("date_completed_gmt") or "9999"), 1 << 62
+    refund_id = int(doc_key.split(":", 1)[1])
+    when = ""
+    if order is not None and ctx is not None and any(r.doc_key == RECEIPT for r in rows
+                                                     if r.woo_order_id == int(order["id"])):
+        when = next((str(r.get("date_created_gmt") or "") for r in _refunds(order, ctx)
+                     if int(r["id"]) == refund_id), "")
+    return 1, when, refund_id
 
 
 def create_documents(orders: Iterable[dict], item_ids: Mapping[int, int], ctx: DocumentContext) -> StepReport:
@@ -271,7 +281,7 @@ def create_documents(orders: Iterable[dict], item_ids: Mapping[int, int], ctx: D
     report = StepReport()
     by_id = {int(o["id"]): o for o in orders}
     rows = ctx.ledger.documents(ctx.store, order_ids=list(by_id), states=("pending", "failed", "claimed"))
-    for row in sorted(rows, key=lambda r: (r.woo_order_id, _doc_order(r.doc_key))):
+    for row in sorted(rows, key=lambda r: (r.woo_order_id, _doc_order(r.doc_key, by_id[r.woo_order_id], rows, ctx))):
         if row.doc_key == CHANGED:
             continue
         _one_document(by_id[row.woo_order_id], row.doc_key, item_ids, ctx, report)
@@ -438,7 +448,9 @@ def _build(order: dict, doc_key: str, item_ids: Mapping[int, int], ctx: Document
         og_item_ids=item_ids, today=ctx.today, original_type=original_type if original_type in (0, 1, 2) else None,
         prior_refunds=prior, store_tax=ctx.store_tax, customer_id=sale.og_customer_id,
         sale_amount=sale.amount or None, credited=f"{credited:.2f}", returned_units=returned,
-        cancellation_credited=cancel is not None and cancel.state in DONE)
+        cancellation_credited=cancel is not None and cancel.state in DONE,
+        sold_units={int(ln["line_id"]): int(ln.get("quantity") or 0) for ln in sale.lines or () if ln.get("line_id")}
+        if sale.state == "documented" else None)
 
 
 def _refunds(order: dict, ctx: DocumentContext) -> list[dict]:
