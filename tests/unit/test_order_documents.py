@@ -973,4 +973,22 @@ def test_pending_quantities_of_recorded_orders():
                 for name in ("71-order-create-paid", "86-order-after-refund", "126-order-parent-managed-variation",
                              "98-order-bad-product")]
     assert pending_quantities(recorded, set(), {39: 38}) == {24: 3 + 1, 16: 1, 38: 2}
-    assert pending_quantities(recorded, {25, 26}, {}) == {39: 2}
+    # order 26 (rec 86) is documented and Woo restocked 1 unit that no credit returned yet: -1 (I3)
+    assert pending_quantities(recorded, {25, 26}, {}) == {24: -1, 39: 2}
+    assert pending_quantities(recorded, {25, 26}, {}, {26: {next(
+        ln["id"] for ln in recorded[1]["line_items"]): 1}}) == {39: 2}  # once the credit returned it
+
+
+@pytest.mark.parametrize("order, returned, expected", [
+    # a restocking refund of 3 on a documented order, its credit not in OfficeGuy yet: Woo has 3 more
+    (_o(1, "completed", [with_meta(li(3, "W", 24, 3), _reduced_stock=0, _restock_refunded_items=3)]), {}, {24: -3}),
+    (_o(1, "completed", [with_meta(li(3, "W", 24, 3), _reduced_stock=0, _restock_refunded_items=3)]), {1: {3: 3}}, {}),
+    # cancelled: Woo restored everything; the cancellation credit returned 1 of 2 so far
+    (_o(1, "cancelled", [li(3, "W", 24, 2)]), {1: {3: 1}}, {24: -1}),
+    # a refund without restock: Woo still holds the units, nothing to add
+    (_o(1, "completed", [with_meta(li(3, "W", 24, 2), _reduced_stock=2)]), {}, {}),
+    # Woo never tracked the line's stock: nothing to add
+    (_o(1, "completed", [li(3, "W", 24, 2)]), {}, {}),
+])
+def test_restocked_units_wait_for_their_credit(order, returned, expected):
+    assert pending_quantities([order], {1}, {}, returned) == expected
