@@ -219,6 +219,19 @@ def classify_transport_error(exc: requests.RequestException, *, idempotent: bool
     return AmbiguousWriteError(msg + "; the change may have been made", system=system)
 
 
+def connection_hint(exc: Exception, conn_id: str, url: str, scheme_assumed: bool) -> str:
+    """What to check, naming the connection and its URL (never credentials: the URL has none)."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        if scheme_assumed:
+            return (f"The URL of connection {conn_id!r} ({url}) has no scheme, so https:// was assumed; write "
+                    "http:// in front if the server has no TLS.")
+        return f"Connection {conn_id!r}: {url}."
+    if isinstance(exc, requests.ConnectionError | requests.Timeout):
+        return (f"Check that connection {conn_id!r} points at the right address ({url}) and that it is reachable "
+                "from this worker.")
+    return ""
+
+
 def _never_sent(exc: requests.ConnectionError) -> bool:
     """True when the request never reached the server (refused, DNS): safe to resend any call."""
     text = repr(exc.args)

@@ -1284,7 +1284,8 @@ def _credited_item(line: Mapping[str, Any], what: str, og_item_ids: Mapping[int,
 
 def pending_quantities(orders: Iterable[Mapping[str, Any]], documented_order_ids: set[int],
                        holder_of: Mapping[int, int],
-                       returned_units: Mapping[int, Mapping[int, int]] | None = None) -> dict[int, int]:
+                       returned_units: Mapping[int, Mapping[int, int]] | None = None,
+                       sold_units: Mapping[int, Mapping[int, int]] | None = None) -> dict[int, int]:
     """Units WooCommerce's stock and OfficeGuy's differ by because a document is not there yet (I3).
 
     Positive: units that left Woo stock for orders OfficeGuy has no sale document for yet:
@@ -1295,9 +1296,11 @@ def pending_quantities(orders: Iterable[Mapping[str, Any]], documented_order_ids
       record, already lowered by restocking refunds); otherwise the quantity less the restocked
       units (`_restock_refunded_items`, or the units of embedded refund line items).
     Negative: units Woo put back (a restocking refund, a cancellation) on an order whose sale IS
-    documented, while the credit that returns them to OfficeGuy is not there yet: Woo restored
-    quantity − what it still holds (`_reduced_stock`; 0 once cancelled), OfficeGuy got back what the
-    documented credits returned (`returned_units[order id][line id]`). Without this the next stock
+    documented, while the credit that returns them to OfficeGuy is not there yet: Woo put back what its
+    refunds restocked (`_restock_refunded_items`), or, once cancelled, all it held for the line (the
+    units the sale document sold, `sold_units[order id][line id]`, when known: a quantity raised after
+    Woo reduced stock moved nothing); OfficeGuy got back what the documented credits returned
+    (`returned_units[order id][line id]`). Without this the next stock
     sync would overwrite the restocked units with OfficeGuy's older figure.
     Booked on the Woo id that holds the stock: `holder_of[woo id]` (a variation whose parent manages
     stock maps to the parent) or the line's own Woo id. Unmanaged products are counted too; the stock
@@ -1319,16 +1322,19 @@ def pending_quantities(orders: Iterable[Mapping[str, Any]], documented_order_ids
         lines = [ln for ln in order.get("line_items") or () if _as_int(ln.get("product_id"))]
         if order_id in documented:
             back = returned.get(order_id, {})
+            sold = {_as_int(a): int(b) for a, b in ((sold_units or {}).get(order_id) or {}).items()}
             for line in lines:
-                quantity = _quantity(line.get("quantity")) or 0
+                quantity = sold.get(_as_int(line.get("id")), _quantity(line.get("quantity")) or 0)
+                restocked = max(_quantity(_meta(line, "_restock_refunded_items")) or 0, 0)
                 if _has_meta(line, "_reduced_stock"):
-                    held = max(_quantity(_meta(line, "_reduced_stock")) or 0, 0)
-                elif status in ("cancelled", "refunded") or _has_meta(line, "_restock_refunded_items"):
-                    held = 0 if status in ("cancelled", "refunded") else max(
-                        quantity - (_quantity(_meta(line, "_restock_refunded_items")) or 0), 0)
+                    woo_back = restocked
+                elif status in ("cancelled", "refunded"):
+                    woo_back = quantity  # Woo restored what it held; `_reduced_stock` is gone
+                elif _has_meta(line, "_restock_refunded_items"):
+                    woo_back = restocked
                 else:
                     continue  # Woo never tracked this line's stock
-                woo_back = max(quantity - held, 0)
+                woo_back = min(max(woo_back, 0), quantity)
                 missing = woo_back - back.get(_as_int(line.get("id")), 0)
                 if missing > 0:
                     book(line, -missing)

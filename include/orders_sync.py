@@ -329,7 +329,13 @@ def _one_document(order: dict, doc_key: str, item_ids: Mapping[int, int], ctx: D
         ctx.ledger.release_document(ctx.store, oid, doc_key, ctx.token, error=error, max_attempts=NEVER_PARK)
         report.failed.append({"order": oid, "doc_key": doc_key, "error": error})
         return
-    request = _build(order, doc_key, item_ids, ctx, history)
+    try:
+        request = _build(order, doc_key, item_ids, ctx, history)
+    except ApiError as exc:  # e.g. the order's refunds could not be read: this order waits, the others go on
+        error = f"could not read what the document needs from WooCommerce: {exc}; retried next run"
+        ctx.ledger.release_document(ctx.store, oid, doc_key, ctx.token, error=error, max_attempts=NEVER_PARK)
+        report.failed.append({"order": oid, "doc_key": doc_key, "error": error})
+        return
     if isinstance(request, NotCredited):
         ctx.ledger.release_document(ctx.store, oid, doc_key, ctx.token, error=request.reason, park=True)
         ctx.ledger.set_state(ctx.store, oid, doc_key, "skipped", request.reason)

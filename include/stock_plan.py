@@ -129,7 +129,7 @@ class Reason(StrEnum):
     CLAIMED_TWICE = "Woo product claimed by several OfficeGuy items"
     # skipped (matched, but not written)
     OPTED_OUT = "opted out"
-    WOO_STOCK_NOT_A_NUMBER = "WooCommerce stock_quantity is not a whole number"
+    WOO_STOCK_NOT_A_NUMBER = "WooCommerce sent an invalid stock field"
     AWAITING_OPENING_STOCK = "waiting for opening stock in OfficeGuy"
     NOT_STOCKED_TYPE = "grouped/external product holds no stock"
     UNSUPPORTED_TYPE = "product type not synced"
@@ -831,7 +831,7 @@ def _skip_unwritable(matched: pd.DataFrame, woo: pd.DataFrame, skips: _Skips) ->
     )
     bad = matched["holder_bad_stock"].notna()
     skips.mark(bad, Reason.WOO_STOCK_NOT_A_NUMBER,
-               (f"WooCommerce sent stock_quantity {v!r}; fix the product in WooCommerce"
+               (f"WooCommerce sent {v}; fix the product in WooCommerce"
                 for v in matched.loc[bad, "holder_bad_stock"]))
 
 

@@ -52,6 +52,9 @@ def woo_products_frame(products: Iterable[Any]) -> pd.DataFrame:
     for p in products:
         mode = "parent" if p.manage_stock == "parent" else ("managed" if p.manage_stock is True else "unmanaged")
         quantity, bad = _whole_or_raw(p.stock_quantity)
+        bad = f"stock_quantity {bad}" if bad else None
+        if p.manage_stock not in (True, False, "parent"):
+            bad = f"manage_stock {p.manage_stock!r}"
         low, _ = _whole_or_raw(p.low_stock_amount)
         rows.append({
             "woo_id": p.id, "parent_id": p.parent_id, "type": p.type, "status": p.status, "sku": p.sku,

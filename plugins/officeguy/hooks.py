@@ -34,6 +34,7 @@ from include.api_http import (
     TransientError,
     base_url,
     classify_transport_error,
+    connection_hint,
     extra_number,
     guard_transport_logs,
     redact,
@@ -106,6 +107,7 @@ class OfficeGuyHook(BaseHook):
         self._session: requests.Session | None = None
         self.calls = 0
         self.rejected_stock_rows: list[dict] = []  # malformed stock rows of the last list_stock(), with reasons
+        self.rejected_item_rows: list[dict] = []  # malformed rows of the last list_income_items()
 
     # ----------------------------------------------------------------- connection
     def get_conn(self) -> requests.Session:
@@ -116,6 +118,7 @@ class OfficeGuyHook(BaseHook):
         guard_transport_logs()
         register_secrets(conn.password)
         host = base_url(conn.host, conn.schema, conn.port, default=DEFAULT_BASE_URL, conn_id=self.officeguy_conn_id)
+        self._scheme_assumed = bool(conn.host) and "://" not in conn.host and not conn.schema
         try:
             company_id = int(str(conn.login or "").strip())
         except ValueError:
@@ -166,7 +169,8 @@ class OfficeGuyHook(BaseHook):
                                     timeout=self.timeout, verify=True)
             except requests.RequestException as exc:
                 err = classify_transport_error(exc, idempotent=idempotent, what=what, system=SYSTEM)
-                err.args = (redact(str(err), self._secrets),)
+                err.args = (redact(f"{err} {connection_hint(exc, self.officeguy_conn_id, self.base_url, self._scheme_assumed)}",
+                                   self._secrets),)
                 raise err from None
             log.debug("OfficeGuy %s -> HTTP %s in %.2fs", path, resp.status_code, time.monotonic() - started)
             return self._data_or_raise(resp, what, idempotent)
@@ -216,7 +220,12 @@ class OfficeGuyHook(BaseHook):
         while True:
             data = self.call(path, {**body, "Paging": {"StartIndex": start, "PageSize": PAGE_SIZE}},
                              what=f"{what} from {start}") or {}
-            page = data.get(key) or []
+            page = data.get(key) or [] if isinstance(data, dict) else None
+            if not isinstance(page, list):
+                raise BusinessError(
+                    f"OfficeGuy answered the {what} of connection {self.officeguy_conn_id!r} in a shape it does not "
+                    f"document (expected Data.{key} as a list): nothing was written. If it repeats, send SUMIT "
+                    "support the request time.", system=SYSTEM)
             out.extend(page)
             if not data.get("HasNextPage") or not page:
                 return out
@@ -261,10 +270,19 @@ class OfficeGuyHook(BaseHook):
 
     def list_income_items(self) -> list[OgIncomeItem]:
         rows = self._paged("/accounting/incomeitems/list/", {}, "IncomeItems", "income items list")
-        return [OgIncomeItem(
-            id=int(row["ID"]), name=str(row.get("Name") or ""), sku=str(row.get("SKU") or "").strip(),
-            external_identifier=str(row.get("ExternalIdentifier") or "").strip(), price=_number(row.get("Price")),
-        ) for row in rows]
+        items, self.rejected_item_rows = [], []
+        for n, row in enumerate(rows, start=1):
+            item_id = _whole(row.get("ID")) if isinstance(row, dict) else None
+            if item_id is None:
+                self.rejected_item_rows.append({"og_item_id": None, "name": str(row.get("Name") or "")
+                                                if isinstance(row, dict) else "", "raw": repr(row)[:200],
+                                                "reason": f"item card row {n} of OfficeGuy's income items list has no "
+                                                          "usable ID; its SKU cannot be joined"})
+                continue
+            items.append(OgIncomeItem(
+                id=item_id, name=str(row.get("Name") or ""), sku=str(row.get("SKU") or "").strip(),
+                external_identifier=str(row.get("ExternalIdentifier") or "").strip(), price=_number(row.get("Price"))))
+        return items
 
     def create_income_item(self, *, name: str, sku: str = "", external_identifier: str = "",
                            price: float | None = None, currency: str = "ILS") -> int:

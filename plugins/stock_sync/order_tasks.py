@@ -90,7 +90,9 @@ def report_order_run(extract: dict | None, planned: dict | None, cards: dict | N
         "parked": (planned or {}).get("parked", []) + docs.get("parked", []),
         "failed": docs.get("failed", []) + (cards or {}).get("failed", []) + (written or {}).get("failed", []),
         "cards": (cards or {}).get("cards", []),
-        "skipped": (planned or {}).get("skipped", []) + docs.get("skipped", []),
+        "skipped": (planned or {}).get("skipped", []) + docs.get("skipped", []) + [
+            {"order": i, "reason": "named in order_ids, but the store has no such order (or not in a status this "
+                                   "sync reads): nothing was done"} for i in (extract or {}).get("unknown_order_ids", [])],
         "history": history(ledger, FLOW, ("created", "parked", "failed")),
     })
     if status == "failed":

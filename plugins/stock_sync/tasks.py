@@ -106,7 +106,10 @@ def pending_quantities(store: str, orders: list[dict], woo_products) -> dict[int
                    if any(m.get("key") == PLUGIN_META_KEY and m.get("value") for m in o.get("meta_data") or [])}
     parent_managed = woo_products[woo_products["stock_mode"] == "parent"]
     holder_of = dict(zip(parent_managed["woo_id"].astype(int), parent_managed["parent_id"].astype(int), strict=True))
-    return pending_of(orders, documented, holder_of, ledger.returned_units(store, [o["id"] for o in orders]))
+    ids = [o["id"] for o in orders]
+    sold = {r.woo_order_id: {int(ln["line_id"]): int(ln.get("quantity") or 0) for ln in r.lines or () if ln.get("line_id")}
+            for r in ledger.documents(store, order_ids=ids, states=("documented",), doc_key="sale")}
+    return pending_of(orders, documented, holder_of, ledger.returned_units(store, ids), sold)
 
 
 def _with_rejected_rows(plan, rejected: list[dict]):
@@ -153,9 +156,21 @@ def plan_stock_run(og: dict, woo: dict, *, dag_id: str, run_id: str, params: dic
     og_items, unopened, unsettled, api_calls = opening_stock(ledger, store, Stage.read(og["path"]))
     plan = plan_stock(og_items, woo_products, pending, options, unopened_cards=unopened, unsettled_cards=unsettled)
     plan = _with_rejected_rows(plan, og.get("rejected") or [])
-    for sku in plan_missing_skus(options.skus, woo_products):
-        log.warning("The skus param names %r, which no WooCommerce product has: nothing is synced for it. "
-                    "Check the SKU (it is matched exactly).", sku)
+    notes = [{"og_item_id": None, "woo_id": r.get("woo_id"), "reason": "malformed WooCommerce product",
+              "detail": r["reason"]} for r in woo.get("rejected") or []]
+    notes += [{"og_item_id": None, "woo_id": None, "reason": "unknown SKU in the skus param",
+               "detail": f"no WooCommerce product has SKU {sku!r}: nothing is synced for it (SKUs match exactly)"}
+              for sku in plan_missing_skus(options.skus, woo_products)]
+    for note in notes:
+        log.warning("%s: %s", note["reason"], note["detail"])
+    if notes:
+        import dataclasses
+
+        import pandas as pd
+
+        frame = pd.DataFrame(notes)
+        warnings = frame if plan.warnings.empty else pd.concat([plan.warnings, frame], ignore_index=True)
+        plan = dataclasses.replace(plan, warnings=warnings[list(plan.warnings.columns)])
     if plan.opened_cards:
         if params.get("dry_run"):
             log.info("Dry run: %d item cards this project created have moved in OfficeGuy and would be synced "

@@ -41,6 +41,7 @@ from include.api_http import (
     TransientError,
     base_url,
     classify_transport_error,
+    connection_hint,
     extra_number,
     guard_transport_logs,
     parse_retry_after,
@@ -84,6 +85,13 @@ class WooProduct:
 
     @classmethod
     def from_api(cls, obj: dict, parent_id: int | None = None) -> WooProduct:
+        if isinstance(obj.get("id"), bool) or not str(obj.get("id", "")).isdigit():
+            raise ValueError(f"id {obj.get('id')!r} is not a product id")
+        meta = obj.get("meta_data") or ()
+        if not isinstance(meta, list | tuple) or not all(isinstance(m, dict) for m in meta):
+            raise TypeError(f"meta_data is {type(meta).__name__}, not a list of objects")
+        if not isinstance(obj.get("sku") or "", str):
+            raise TypeError(f"sku {obj.get('sku')!r} is not text")
         return cls(
             id=int(obj["id"]),
             parent_id=int(obj.get("parent_id") or parent_id or 0),
@@ -152,6 +160,7 @@ class WooCommerceHook(BaseHook):
         self._session: requests.Session | None = None
         self._calls_lock = threading.Lock()
         self.calls = 0
+        self.rejected_products: list[dict] = []  # malformed products of the last reads, with reasons
 
     # ----------------------------------------------------------------- connection and session
     def get_conn(self) -> requests.Session:
@@ -224,9 +233,7 @@ class WooCommerceHook(BaseHook):
                 resp = session.request(method, url, params=query, json=json, timeout=self.timeout, verify=self.verify)
             except requests.RequestException as exc:
                 err = classify_transport_error(exc, idempotent=idempotent, what=what, system=SYSTEM)
-                if isinstance(exc, requests.exceptions.SSLError) and self._scheme_assumed:
-                    err.args = (f"{err} The Store URL of connection {self.woocommerce_conn_id!r} has no scheme, so "
-                                "https:// was assumed; write http:// in front if the store has no TLS.",)
+                err.args = (f"{err} {connection_hint(exc, self.woocommerce_conn_id, self.base_url, self._scheme_assumed)}",)
                 raise self._redacted(err) from None
             log.debug("WooCommerce %s %s -> %s in %.2fs", method, path, resp.status_code, time.monotonic() - started)
             self._raise_for(resp, what, idempotent)
@@ -304,12 +311,27 @@ class WooCommerceHook(BaseHook):
         params = {k: _param(v) for k, v in filters.items() if v is not None}
         if fields:
             params["_fields"] = fields
-        return [WooProduct.from_api(p) for p in self.list_all("/products", params)]
+        return self._products(self.list_all("/products", params))
 
     def list_variations(self, parent_id: int, *, fields: str | None = STOCK_FIELDS) -> list[WooProduct]:
         params = {"_fields": fields} if fields else {}
-        return [WooProduct.from_api(v, parent_id=parent_id)
-                for v in self.list_all(f"/products/{parent_id}/variations", params)]
+        return self._products(self.list_all(f"/products/{parent_id}/variations", params), parent_id)
+
+    def _products(self, rows: list[dict], parent_id: int | None = None) -> list[WooProduct]:
+        """Products as `WooProduct`; a malformed one (no usable id, odd field types) is left out and
+        listed in ``rejected_products`` with its reason, so the others go on (I7)."""
+        out = []
+        for row in rows:
+            try:
+                out.append(WooProduct.from_api(row, parent_id=parent_id))
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                where = f"variation of product {parent_id}" if parent_id else "product"
+                self.rejected_products.append({
+                    "woo_id": row.get("id") if isinstance(row, dict) else None,
+                    "reason": f"a {where} WooCommerce listed is malformed ({type(exc).__name__}: "
+                              f"{str(exc)[:120]}; id {row.get('id') if isinstance(row, dict) else row!r}); "
+                              "left out of this run, fix it in WooCommerce"})
+        return out
 
     def list_stock_items(self, **filters: Any) -> list[WooProduct]:
         """Every product and every variation of every variable product (one variation list per parent).
@@ -387,7 +409,17 @@ class WooCommerceHook(BaseHook):
         return self.request("POST", f"/orders/{order_id}/notes", json={"note": note, "customer_note": False}).json()
 
     def list_refunds(self, order_id: int) -> list[dict]:
-        return self.request("GET", f"/orders/{order_id}/refunds").json()
+        what = f"GET /orders/{order_id}/refunds"
+        resp = self.request("GET", f"/orders/{order_id}/refunds", what=what)
+        try:
+            refunds = resp.json()
+        except ValueError:
+            raise BusinessError(f"WooCommerce answered {what} with something that is not JSON (HTTP "
+                                f"{resp.status_code}); the order's credits wait for the next run.", system=SYSTEM) from None
+        if not isinstance(refunds, list):
+            raise BusinessError(f"WooCommerce answered {what} with {type(refunds).__name__}, not a list.",
+                                system=SYSTEM)
+        return refunds
 
     # ----------------------------------------------------------------- UI
     def test_connection(self) -> tuple[bool, str]:

@@ -31,10 +31,12 @@ class WooCommerceStockExtractOperator(BaseOperator):
         path = stage.write("woo_products", frame)
         orders = self._orders_not_in_officeguy_yet(hook, settings)
         orders_path = stage.write_json("pending_orders", orders)
+        for row in hook.rejected_products:
+            self.log.warning("%s", row["reason"])
         self.log.info("WooCommerce: %d products and variations, %d recent orders in %d API calls",
                       len(frame), len(orders), hook.calls)
         return {"path": path, "products": len(frame), "api_calls": hook.calls, "store": hook.base_url,
-                "orders_path": orders_path}
+                "orders_path": orders_path, "rejected": hook.rejected_products}
 
     @staticmethod
     def _orders_not_in_officeguy_yet(hook: WooCommerceHook, settings) -> list[dict]:
@@ -53,6 +55,13 @@ class WooCommerceStockExtractOperator(BaseOperator):
         orders = hook.list_orders(modified_after=since,
                                   statuses=sorted({*STOCK_REDUCING_STATUSES, "cancelled", "refunded"}))
         seen = {o["id"] for o in orders}
+        # Orders that reduced Woo stock in a status the orders flow does not document (on-hold by
+        # default) have no ledger row: read them all, whatever their date, or they stop counting.
+        waiting = sorted(set(STOCK_REDUCING_STATUSES) - set(settings.order_statuses))
+        if waiting:
+            extra = hook.list_orders(statuses=waiting)
+            orders += [o for o in extra if o["id"] not in seen]
+            seen |= {o["id"] for o in extra}
         open_ids = sorted(({r.woo_order_id for r in ledger.undocumented_sales(store)}
                            | set(ledger.open_credit_order_ids(store))) - seen)
         if open_ids:
@@ -120,8 +129,13 @@ class WooCommerceOrdersExtractOperator(BaseOperator):
         order_ids = [int(i) for i in context["params"].get("order_ids") or []]
         statuses = sorted({*settings.order_statuses, "cancelled", "refunded"})
         span = None
+        unknown: list[int] = []
         if order_ids:
             orders = hook.list_orders(include=order_ids)
+            unknown = sorted(set(order_ids) - {int(o["id"]) for o in orders})
+            for order_id in unknown:
+                self.log.warning("order_ids names order %s, which store %s does not have (or not in a status this "
+                                 "sync reads): nothing is done for it.", order_id, store)
         else:
             interval = (context.get("data_interval_start"), context.get("data_interval_end"))
             run_type = context["dag_run"].run_type
@@ -144,7 +158,7 @@ class WooCommerceOrdersExtractOperator(BaseOperator):
         self.log.info("WooCommerce: %d orders (window %s) in %d API calls; taxes %s", len(unique),
                       span or order_ids, hook.calls, tax or "not read (no orders)")
         return {"path": path, "orders": len(unique), "store": store, "window": span, "api_calls": hook.calls,
-                "store_tax": tax}
+                "store_tax": tax, "unknown_order_ids": unknown}
 
 
 class WooCommerceOrderWriteBackOperator(BaseOperator):

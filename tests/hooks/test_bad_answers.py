@@ -124,4 +124,4 @@ def test_a_page_answered_with_html_is_named(bare_store):
 
 def test_frames_keep_the_raw_values():
     frame = woo_products_frame([_woo(11, "5")])
-    assert frame.loc[0, "bad_stock"] == "'5'" and pd.isna(frame.loc[0, "stock_quantity"])
+    assert frame.loc[0, "bad_stock"] == "stock_quantity '5'" and pd.isna(frame.loc[0, "stock_quantity"])
