@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean soak
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: lint
 
 bench: $(STAMP)
 	$(PY) -m bench.run
+
+# the model-based test and the bad-input campaign, 2,000 histories from a fresh seed (RELIABILITY.md)
+soak: $(STAMP)
+	MODEL_HISTORIES=$${MODEL_HISTORIES:-2000} MODEL_SEED=$${MODEL_SEED:-random} $(PY) -m tests.model.campaign --section soak
 
 clean:
 	rm -rf $(VENV) var airflow_home

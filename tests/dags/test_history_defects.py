@@ -180,3 +180,30 @@ def test_a_restocking_refund_is_not_undone_by_the_next_stock_sync(airflow_db, st
     assert state(run_dag(STOCK)) == "success"
     og_now = {s.id: s.stock for s in og_hook.list_stock()}[by_ext[with_ext.id].id]
     assert woo_hook.get_product(with_ext.id).stock_quantity == int(og_now) == sold + 3
+
+
+@pytest.mark.xfail(strict=True, reason="BUG (model M6): after the ledger is lost, an order whose write-back had failed "
+                   "and that is refunded before the next run has no sale row (refunded is not a documented status "
+                   "and the order carries no OfficeGuyDocumentID), so its document is never found again and its "
+                   "refund never credited")
+def test_a_refund_after_a_lost_ledger_is_still_credited(airflow_db, stores, sync_home):
+    woo, og = stores
+    woo_hook = WooCommerceHook()
+    with_ext, *_ = _catalogue_picks(woo_hook, OfficeGuyHook())
+    order = _paid_order(woo_hook, [{"product_id": with_ext.id, "quantity": 1}])
+    woo.arm_fault(kind="status", status=500, method="PUT", path=f"/orders/{order['id']}", times=50)
+    run_dag(ORDERS)  # documented; the store is never told
+    woo.clear_faults()
+    from stock_sync import ledger as ledger_module
+
+    ledger_module._ledger.cache_clear()
+    for path in sync_home.glob("ledger.sqlite*"):
+        path.unlink()
+    line = order["line_items"][0]
+    woo_hook.request("POST", f"/orders/{order['id']}/refunds", json={
+        "amount": line["total"], "api_refund": False,
+        "line_items": [{"id": line["id"], "quantity": 1, "refund_total": line["total"]}]})
+    run_dag(ORDERS)
+    run_dag(ORDERS)
+    credits = [d for d in _documents(types=(6,)) if f":{order['id']}:refund:" in d.external_reference]
+    assert len(credits) == 1
