@@ -42,7 +42,6 @@ plugin class at the bottom, so Airflow registers the plugin once instead of repo
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import UTC, datetime
 from html import escape
@@ -54,7 +53,7 @@ from airflow.sdk import BaseOperatorLink
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
-from include.reports import report_path, run_id_from_filename
+from include.reports import report_path, reports_dir, run_id_from_filename
 
 URL_PREFIX = "/stock-sync"
 KNOWN_DAG_IDS = ("officeguy_stock_to_woocommerce", "woocommerce_orders_to_officeguy")
@@ -74,12 +73,7 @@ _META = re.compile(r'<meta name="stock-sync-(run-id|status)" content="([^"]*)">'
 
 def reports_folder() -> Path:
     """The folder reports are written to and served from, read at request time."""
-    configured = os.environ.get("STOCK_SYNC_REPORTS_DIR", "").strip()
-    if configured:
-        return Path(configured)
-    from include import config  # lazily: a settings error should fail a request, not the plugin's import
-
-    return config.load().home / "reports"
+    return reports_dir()  # settings loaded per call: a settings error fails a request, not the plugin's import
 
 
 def report_url(dag_id: str, run_id: str, base_url: str | None = None) -> str:

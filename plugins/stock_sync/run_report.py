@@ -1,4 +1,4 @@
-"""Writing a run's HTML report (include/reports.py) and the report tasks' operator with its UI link."""
+"""Writing a run's HTML report (include/reports/) and the report tasks' operator with its UI link."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from airflow.providers.standard.operators.python import PythonOperator
 
 from include import config
-from include.reports import render_orders_report, render_stock_report, text_summary, write_report
+from include.reports import render_orders_report, render_stock_report, reports_dir, text_summary, write_report
 from stock_sync.reports_plugin import RunReportLink
 
 log = logging.getLogger(__name__)
@@ -23,8 +23,7 @@ class RunReportOperator(PythonOperator):
 
 
 def reports_folder() -> Path:
-    settings = config.load()
-    return settings.reports_dir or settings.home / "reports"
+    return reports_dir(config.load())
 
 
 def write_run_report(flow: str, data: dict[str, Any]) -> Path:

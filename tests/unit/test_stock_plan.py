@@ -1,4 +1,4 @@
-"""Table-driven tests for include/stock_plan.py: one table per rule, bad input in every table."""
+"""Table-driven tests for include/stock_plan/: one table per rule, bad input in every table."""
 
 from __future__ import annotations
 
