@@ -94,7 +94,10 @@ def extra_number(extra: dict, key: str, default: float, conn_id: str, *, minimum
         raise ConnectionConfigError(
             f"Connection {conn_id!r}: extra {key!r} is {raw!r}, not a {'whole ' if integer else ''}number; "
             f"fix it in Admin → Connections (default {default:g}).") from None
-    if value < minimum or value != value:
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ConnectionConfigError(f"Connection {conn_id!r}: extra {key!r} is {raw!r}, not a finite number; "
+                                    f"fix it in Admin → Connections (default {default:g}).")
+    if value < minimum:
         raise ConnectionConfigError(f"Connection {conn_id!r}: extra {key!r} must be at least {minimum:g}, not {raw!r}.")
     return value
 
@@ -148,15 +151,22 @@ class _TransportLogFilter(logging.Filter):
         return True
 
 
-_TRANSPORT_LOGGERS = ("urllib3", "urllib3.connectionpool", "requests", "oauthlib", "oauthlib.oauth1",
-                      "oauthlib.oauth1.rfc5849", "oauthlib.oauth1.rfc5849.signature", "requests_oauthlib",
-                      "requests_oauthlib.oauth1_auth")
+# A logger's filters do not apply to its children's records, so every module logger these libraries
+# use is named (urllib3 logs a whole request URL, with the query's secrets, from several of them).
+_TRANSPORT_LOGGERS = ("urllib3", "urllib3.connection", "urllib3.connectionpool", "urllib3.poolmanager",
+                      "urllib3.response", "urllib3.util", "urllib3.util.retry", "urllib3.util.ssl_",
+                      "urllib3.contrib", "urllib3.http2", "requests", "requests.packages.urllib3", "oauthlib",
+                      "oauthlib.oauth1", "oauthlib.oauth1.rfc5849", "oauthlib.oauth1.rfc5849.signature",
+                      "oauthlib.oauth1.rfc5849.endpoints", "requests_oauthlib", "requests_oauthlib.oauth1_auth",
+                      "requests_oauthlib.oauth1_session")
 _FILTER = _TransportLogFilter()
 
 
 def guard_transport_logs() -> None:
-    """Install the filter on the transport loggers (idempotent)."""
-    for name in _TRANSPORT_LOGGERS:
+    """Install the filter on the transport loggers, and on any child logger they have made (idempotent)."""
+    names = set(_TRANSPORT_LOGGERS) | {name for name in logging.Logger.manager.loggerDict
+                                       if name.split(".")[0] in ("urllib3", "requests", "oauthlib", "requests_oauthlib")}
+    for name in sorted(names):
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:
             logger.addFilter(_FILTER)
@@ -261,8 +271,7 @@ class Pacer:
             return pacer
 
     def wait(self) -> None:
-        if not self.interval:
-            return
+        """Block until this call may start (no pacing with rate 0, but a hold-off is still honoured)."""
         with self._lock:
             now = time.monotonic()
             start = max(now, self._next)

@@ -192,6 +192,18 @@ def _positive_int(name: str, default: int) -> int:
     return value
 
 
+def _home(airflow_home: Path) -> Path:
+    """STOCK_SYNC_HOME, or ``$AIRFLOW_HOME/stock_sync``; set but blank is refused (it would be each
+    process's working directory: a ledger per process would defeat the exactly-once guard)."""
+    raw = os.environ.get("STOCK_SYNC_HOME")
+    if raw is None:
+        return airflow_home / "stock_sync"
+    if not raw.strip():
+        raise ConfigError(f"STOCK_SYNC_HOME={raw!r} is blank: set it to a folder every Airflow process shares "
+                          f"(e.g. /opt/airflow/stock_sync), or unset it to use {airflow_home / 'stock_sync'}.")
+    return Path(raw.strip())
+
+
 def load() -> Settings:
     airflow_home = Path(os.environ.get("AIRFLOW_HOME", Path.home() / "airflow"))
     every = _choice("STOCK_SYNC_ORDERS_EVERY", "15", ORDER_EVERY)
@@ -200,7 +212,7 @@ def load() -> Settings:
         timezone=_timezone(),
         match_by_name=_bool("STOCK_SYNC_MATCH_BY_NAME", False),
         brake_share=_share("STOCK_SYNC_BRAKE_SHARE", 0.5),
-        home=Path(os.environ.get("STOCK_SYNC_HOME", airflow_home / "stock_sync")),
+        home=_home(airflow_home),
         write_pool=os.environ.get("STOCK_SYNC_WRITE_POOL", "stock_sync_writes"),
         orders_every=None if every == "none" else int(every),
         go_live=_go_live(),

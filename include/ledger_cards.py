@@ -4,7 +4,7 @@ them, and whether OfficeGuy has seen any other stock movement on them yet ("open
 A card the orders flow creates (``incomeitems/create``, item_map ``source = 'created'``) starts at
 0 in OfficeGuy and our sale documents take it below zero. Until something else moves it (a
 purchase order, a stock count), OfficeGuy does not know the product's stock, and the stock sync
-leaves the store's quantity alone (include/stock_plan.py, rule 7). Plain functions over a
+leaves the store's quantity alone (include/stock_plan/, rule 7). Plain functions over a
 ``Ledger``; no Airflow, no HTTP.
 """
 

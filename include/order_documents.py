@@ -71,7 +71,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from types import MappingProxyType
@@ -254,6 +254,10 @@ class OgIncomeItemLike(Protocol):
     price: float | None
 
 
+# Set by the orders flow on a line whose variation's stock its parent manages: the parent's Woo id.
+STOCK_HOLDER_KEY = "_stock_holder_id"
+
+
 @dataclass(frozen=True)
 class CardRequest:
     """The fields of an `incomeitems/create` call for a product that has no OfficeGuy card yet."""
@@ -264,6 +268,7 @@ class CardRequest:
     external_identifier: str  # the Woo id, so that stock/list later names the product (1.5a, 2.1)
     price: float  # unit price incl. VAT in `currency`
     currency: str
+    serves: tuple[int, ...] = ()  # variations whose parent holds their stock: they use this (parent's) card
 
 
 @dataclass(frozen=True)
@@ -784,6 +789,11 @@ def resolve_lines(order: Mapping[str, Any], item_map: Mapping[int, int],
     3. the one card with the line's SKU, if that card's ExternalIdentifier is empty or this Woo id
        (design.md "Matching": a SKU never overrides an ExternalIdentifier naming another product);
     4. else a `CardRequest` (name, SKU, ExternalIdentifier = Woo id, price = unit price incl. VAT).
+    A variation whose parent manages its stock (the orders flow marks such a line with
+    ``STOCK_HOLDER_KEY`` = the parent's id) and that has no card of its own (rules 1-3) uses its
+    parent's card, found by the same rules (without the variation's SKU), else a card is made for the
+    parent: WooCommerce took the units off the parent, so OfficeGuy must take them off the same card
+    the stock sync reads for the parent (I3).
     A line with product_id 0 cannot be resolved (A5: Woo's line for an unknown product): `problems`.
     The Woo catalogue is not needed: a product deleted in Woo still resolves from its line.
     """
@@ -801,7 +811,6 @@ def resolve_lines(order: Mapping[str, Any], item_map: Mapping[int, int],
             by_sku.setdefault(sku, []).append(card)
     currency = _text(order.get("currency")).upper() or HOME_CURRENCY
     result = LineResolution()
-    asked: set[int] = set()
     for line in order.get("line_items") or ():
         name = _line_name(line)
         line_id = _as_int(line.get("id")) or None
@@ -813,18 +822,26 @@ def resolve_lines(order: Mapping[str, Any], item_map: Mapping[int, int],
         woo_id = _woo_id(line)
         og_id, via = _resolve_one(woo_id, name, _text(line.get("sku")), item_map, card_ids, by_external, by_sku,
                                   result.warnings)
+        holder = _as_int(line.get(STOCK_HOLDER_KEY))
+        if og_id is None and holder and holder != woo_id:
+            og_id, via = _resolve_one(holder, name, "", item_map, card_ids, by_external, by_sku, result.warnings)
+            via = f"parent {via}" if og_id is not None else via
         if og_id is not None:
             result.og_item_ids[woo_id] = og_id
             result.matches.append(LineMatch(line_id, name, woo_id, og_id, via))
             continue
         result.matches.append(LineMatch(line_id, name, woo_id, None, "needs_card"))
-        if woo_id not in asked:
-            asked.add(woo_id)
-            result.needs_card.append(CardRequest(
-                woo_id=woo_id, name=_text(line.get("name")) or f"WooCommerce product {woo_id}",
-                sku=_text(line.get("sku")), external_identifier=str(woo_id),
-                price=_card_price(line), currency=currency,
-            ))
+        card_for = holder if holder and holder != woo_id else woo_id
+        request = next((c for c in result.needs_card if c.woo_id == card_for), None)
+        if request is None:
+            request = CardRequest(
+                woo_id=card_for, name=(_text(line.get("parent_name")) if card_for != woo_id else "")
+                or _text(line.get("name")) or f"WooCommerce product {card_for}",
+                sku="" if card_for != woo_id else _text(line.get("sku")), external_identifier=str(card_for),
+                price=_card_price(line), currency=currency)
+            result.needs_card.append(request)
+        if card_for != woo_id and woo_id not in request.serves:
+            result.needs_card[result.needs_card.index(request)] = replace(request, serves=(*request.serves, woo_id))
     return result
 
 

@@ -52,6 +52,7 @@ CHANGED = "changed"  # a parked marker: the order was edited after its sale docu
 DOC_TYPE_NAMES = DOCUMENT_TYPE_NAMES
 DONE = ("documented", "recorded")
 NEVER_PARK = 10**9  # passing causes (outages, a card not made yet) are retried every run, never parked
+UNPAID_NOW = ("cancelled", "refunded", "failed")  # a sale is never created for an order in these
 
 
 class OfficeGuyClient(Protocol):
@@ -123,10 +124,16 @@ def plan(orders: Iterable[dict], ledger: Ledger, store: str, *, statuses: Iterab
         elif status in statuses:
             rows.append({**base, "doc_key": SALE, "external_reference": external_reference(store, oid),
                          "lines": _line_quantities(order)})
-        elif (status in ("cancelled", "refunded", "failed") and not documented and sale is not None
-              and sale.state in ("pending", "failed", "parked")):
-            ledger.set_state(store, oid, SALE, "skipped", f"{status} before it was documented")
-            report.skipped.append({"order": oid, "reason": f"{status} before it was documented"})
+        elif status in UNPAID_NOW and not documented:
+            if sale is None or (sale.state in ("failed", "claimed") and sale.attempts):
+                # Its sale may be in OfficeGuy though neither the ledger nor the order says so (a try
+                # that may have reached OfficeGuy; a ledger lost while a write-back had failed): the
+                # documents step looks the reference up once, records it if found, else skips it.
+                rows.append({**base, "doc_key": SALE, "external_reference": external_reference(store, oid),
+                             "lines": _line_quantities(order)})
+            elif sale.state in ("pending", "failed", "parked"):
+                ledger.set_state(store, oid, SALE, "skipped", f"{status} before it was documented")
+                report.skipped.append({"order": oid, "reason": f"{status} before it was documented"})
         if not documented:
             continue
         if sale is not None and sale.state == "documented":
@@ -220,6 +227,7 @@ def ensure_cards(orders: Iterable[dict], ledger: Ledger, store: str, og: OfficeG
             if existing:
                 ledger.record_card(store, woo_id, existing[0], sku=card.sku)
                 found[woo_id] = existing[0]
+                _serve(ledger, store, card, existing[0], found)
                 continue
         try:
             og_item_id = og.create_income_item(name=card.name, sku=card.sku, external_identifier=card.external_identifier,
@@ -234,8 +242,44 @@ def ensure_cards(orders: Iterable[dict], ledger: Ledger, store: str, og: OfficeG
             continue
         ledger.record_card(store, woo_id, og_item_id, sku=card.sku)
         found[woo_id] = og_item_id
+        _serve(ledger, store, card, og_item_id, found)
         report.cards.append({"woo_id": woo_id, "og_item_id": og_item_id, "name": card.name, "sku": card.sku})
     return {**ledger.item_map(store), **found}, report
+
+
+def _serve(ledger: Ledger, store: str, card: Any, og_item_id: int, found: dict[int, int]) -> None:
+    """The variations whose parent holds their stock use the parent's new card (recorded in the map)."""
+    for variation_id in getattr(card, "serves", ()):
+        ledger.record_card(store, variation_id, og_item_id, source="matched")
+        found[variation_id] = og_item_id
+
+
+def stock_holder_parents(orders: Iterable[dict]) -> dict[int, list[int]]:
+    """Parent id -> the variation ids sold in these orders: the variations whose stock mode must be
+    read (a variation whose parent manages its stock sells from the parent's stock)."""
+    parents: dict[int, list[int]] = {}
+    for order in orders:
+        for line in order.get("line_items") or ():
+            parent, variation = _int(line.get("product_id")) or 0, _int(line.get("variation_id")) or 0
+            if parent and variation and variation not in parents.setdefault(parent, []):
+                parents[parent].append(variation)
+    return parents
+
+
+def mark_stock_holders(orders: Iterable[dict], parent_managed: Mapping[int, int]) -> int:
+    """Mark each line of a variation whose parent manages its stock (``parent_managed``: variation id
+    -> parent id) with the parent's id, the Woo id that holds its stock (resolve_lines uses the
+    parent's card). Returns the lines marked."""
+    from include.order_documents import STOCK_HOLDER_KEY
+
+    marked = 0
+    for order in orders:
+        for line in order.get("line_items") or ():
+            parent = parent_managed.get(_int(line.get("variation_id")) or 0)
+            if parent:
+                line[STOCK_HOLDER_KEY] = int(parent)
+                marked += 1
+    return marked
 
 
 # ----------------------------------------------------------------------------- 3. documents
@@ -321,6 +365,9 @@ def _one_document(order: dict, doc_key: str, item_ids: Mapping[int, int], ctx: D
     claim = ctx.ledger.claim_document(ctx.store, oid, doc_key, ctx.token, lease_seconds=ctx.lease_seconds)
     if claim is None:
         return  # another run holds it, or it is done
+    if doc_key == SALE and str(order.get("status") or "") in UNPAID_NOW:
+        _recover_or_skip(order, ctx, report)
+        return
     waiting = _cards_missing(order, item_ids) if doc_key in (SALE, CANCEL) or doc_key.startswith("refund:") else []
     if waiting:
         # The card could not be made this run (OfficeGuy down, a 5xx): a passing cause, never parked.
@@ -353,7 +400,7 @@ def _one_document(order: dict, doc_key: str, item_ids: Mapping[int, int], ctx: D
         known = ctx.known_references.find(request.external_reference, since, ctx)
         if known is not None:
             _record(request, doc_key, ctx, known.document_id, known.document_number,
-                    getattr(known, "customer_id", None), str(known.date)[:10])
+                    getattr(known, "customer_id", None), str(known.date)[:10], found_value=_value(known))
             report.found.append({"order": oid, "doc_key": doc_key, "document_id": known.document_id,
                                  "document_number": known.document_number})
             return
@@ -386,6 +433,45 @@ def _one_document(order: dict, doc_key: str, item_ids: Mapping[int, int], ctx: D
                            "date_replaced": request.date_replaced, "total": request.total, "vat": request.vat})
 
 
+def _recover_or_skip(order: dict, ctx: DocumentContext, report: StepReport) -> None:
+    """A cancelled, refunded or failed order gets no sale document; but one may already be in OfficeGuy
+    (made by an earlier try whose record or write-back was lost). Found by its reference: recorded,
+    so the cancellation or refund is credited. Not found: skipped, for good."""
+    oid, status = int(order["id"]), str(order.get("status") or "")
+    reference = external_reference(ctx.store, oid)
+    try:
+        known = ctx.known_references.find(reference, _order_day(order) or ctx.today, ctx)
+    except ApiError as exc:  # OfficeGuy unreachable: look again next run
+        error = f"order is {status}; could not check OfficeGuy for an earlier sale document: {exc}; retried next run"
+        ctx.ledger.release_document(ctx.store, oid, SALE, ctx.token, error=error, max_attempts=NEVER_PARK)
+        report.failed.append({"order": oid, "doc_key": SALE, "error": error})
+        return
+    if known is None:
+        reason = f"{status} before it was documented"
+        ctx.ledger.release_document(ctx.store, oid, SALE, ctx.token, error=reason, park=True)
+        ctx.ledger.set_state(ctx.store, oid, SALE, "skipped", reason)
+        report.skipped.append({"order": oid, "reason": reason})
+        return
+    value = f"{_value(known):.2f}" if _value(known) is not None else ""
+    ctx.ledger.record_document(
+        ctx.store, oid, SALE, ctx.token, document_id=known.document_id, document_number=known.document_number,
+        customer_id=getattr(known, "customer_id", None), document_type=known.type, document_date=str(known.date)[:10],
+        amount=value, order_total=value, lines=_stock_lines(order))
+    report.found.append({"order": oid, "doc_key": SALE, "document_id": known.document_id,
+                         "document_number": known.document_number})
+
+
+def _stock_lines(order: dict) -> list[dict]:
+    """The units per order line, as a sale document records them (lines with a product and units)."""
+    lines = []
+    for li in order.get("line_items") or ():
+        quantity = _int(li.get("quantity")) or 0
+        if int(li.get("product_id") or 0) and quantity > 0:
+            lines.append({"line_id": int(li.get("id") or 0), "product_id": int(li.get("product_id") or 0),
+                          "variation_id": int(li.get("variation_id") or 0), "quantity": quantity})
+    return lines
+
+
 def _order_day(order: dict) -> date | None:
     """The UTC day the order was paid (else created): a document for it is dated no earlier."""
     for key in ("date_paid_gmt", "date_created_gmt"):
@@ -410,11 +496,16 @@ def _cards_missing(order: dict, item_ids: Mapping[int, int]) -> list[int]:
 
 
 def _record(request: DocumentRequest, doc_key: str, ctx: DocumentContext, document_id: int,
-            number: int | None, customer_id: int | None, doc_date: str) -> None:
+            number: int | None, customer_id: int | None, doc_date: str, *, found_value: float | None = None) -> None:
+    """Keep the document in the ledger. A document found by its reference (``found_value``: its total
+    in OfficeGuy) is recorded with OfficeGuy's total, not the order's current one: an order edited
+    between the lost record and the look-up is then reported as changed (its sale amount also caps
+    the credits, I8)."""
+    total = f"{found_value if found_value is not None else request.total:.2f}"
     ctx.ledger.record_document(
         ctx.store, request.order_id, doc_key, ctx.token, document_id=document_id, document_number=number,
         customer_id=customer_id, document_type=request.payload["Details"]["Type"], document_date=doc_date,
-        amount=f"{request.total:.2f}", order_total=f"{request.total:.2f}" if doc_key == SALE else "",
+        amount=total, order_total=total if doc_key == SALE else "",
         lines=[dict(line) for line in request.stock_lines])
 
 
@@ -480,13 +571,19 @@ def _look_up(request: DocumentRequest, doc_date: str, ctx: DocumentContext, repo
         return False
     doc = matches[0]
     _record(request, doc_key, ctx, doc.document_id, doc.document_number, getattr(doc, "customer_id", None),
-            doc.date[:10])
+            doc.date[:10], found_value=_value(doc))
     report.found.append({"order": request.order_id, "doc_key": doc_key, "document_id": doc.document_id,
                          "document_number": doc.document_number})
     if len(matches) > 1:
         log.error("Order %s has %d OfficeGuy documents with reference %s (%s): cancel the extra ones in OfficeGuy.",
                   request.order_id, len(matches), request.external_reference, [d.document_id for d in matches])
     return True
+
+
+def _value(doc: Any) -> float | None:
+    """A found document's total as OfficeGuy keeps it (credits are stored negative): its size."""
+    value = getattr(doc, "value", None)
+    return abs(float(value)) if isinstance(value, int | float) else None
 
 
 def _failed(report: StepReport, oid: int, doc_key: str, error: str, state: str) -> None:
@@ -553,7 +650,8 @@ def before_go_live(data_interval: tuple[datetime | None, datetime | None] | None
     go_live_start = datetime(go_live.year, go_live.month, go_live.day, tzinfo=UTC)
     if data_interval[1] > go_live_start:
         return None
-    return (f"Refused: this run covers {data_interval[0]:%Y-%m-%d %H:%M} to {data_interval[1]:%Y-%m-%d %H:%M} UTC, "
+    begin = f"{data_interval[0].astimezone(UTC):%Y-%m-%d %H:%M}" if data_interval[0] else "the beginning"
+    return (f"Refused: this run covers {begin} to {data_interval[1].astimezone(UTC):%Y-%m-%d %H:%M} UTC, "
             f"before the go-live date {go_live} (STOCK_SYNC_GO_LIVE). Orders from before go-live are not documented "
             "by this pipeline; back-fill only ranges after it, or move the go-live date if you really mean it.")
 
@@ -564,7 +662,8 @@ def window(data_interval: tuple[datetime, datetime] | None, *, watermark: dateti
 
     - A backfill reads exactly its data interval.
     - A scheduled run reads its interval, and from the watermark on when the watermark is older (a
-      scheduler that was down, a failed run: nothing in the gap is skipped).
+      scheduler that was down, a failed run: nothing in the gap is skipped); with no watermark at all
+      (the first run, or a ledger lost or replaced), from go-live.
     - A manual (or asset-triggered) run reads from the watermark to ``run_after``: Airflow gives
       such runs an inferred interval ending at the trigger, which says nothing about what was read.
     """
@@ -574,8 +673,8 @@ def window(data_interval: tuple[datetime, datetime] | None, *, watermark: dateti
         start, end = data_interval
     elif run_type == "scheduled" and has_interval:
         start, end = data_interval
-        if watermark is not None and watermark < start:
-            start = watermark
+        if watermark is None or watermark < start:
+            start = go_live_start if watermark is None else watermark
     else:
         start, end = (watermark or go_live_start), run_after
     return max(go_live_start, start - overlap), end

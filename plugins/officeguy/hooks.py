@@ -272,12 +272,19 @@ class OfficeGuyHook(BaseHook):
         rows = self._paged("/accounting/incomeitems/list/", {}, "IncomeItems", "income items list")
         items, self.rejected_item_rows = [], []
         for n, row in enumerate(rows, start=1):
-            item_id = _whole(row.get("ID")) if isinstance(row, dict) else None
+            if not isinstance(row, dict):
+                self.rejected_item_rows.append({
+                    "og_item_id": None, "name": "", "raw": repr(row)[:200], "list": "income items",
+                    "reason": f"row {n} of OfficeGuy's income items list (Data.IncomeItems) is not an object "
+                              f"({repr(row)[:60]}); left out, so no SKU can be joined from it"})
+                continue
+            item_id = _whole(row.get("ID"))
             if item_id is None:
-                self.rejected_item_rows.append({"og_item_id": None, "name": str(row.get("Name") or "")
-                                                if isinstance(row, dict) else "", "raw": repr(row)[:200],
-                                                "reason": f"item card row {n} of OfficeGuy's income items list has no "
-                                                          "usable ID; its SKU cannot be joined"})
+                name = str(row.get("Name") or "")
+                self.rejected_item_rows.append({
+                    "og_item_id": None, "name": name, "raw": repr(row.get("ID"))[:100], "list": "income items",
+                    "reason": f"item card row {n} ('{name}') of OfficeGuy's income items list (IncomeItems) has no "
+                              f"usable ID ({row.get('ID')!r}); its SKU cannot be joined: fix the card in OfficeGuy"})
                 continue
             items.append(OgIncomeItem(
                 id=item_id, name=str(row.get("Name") or ""), sku=str(row.get("SKU") or "").strip(),

@@ -25,10 +25,12 @@ class OfficeGuyStockExtractOperator(BaseOperator):
         hook = OfficeGuyHook(self.officeguy_conn_id)
         frame = og_items_frame(hook.list_stock(), hook.list_income_items())
         path = Stage(config.load().home, self.dag_id, context["run_id"]).write("og_items", frame)
-        for row in hook.rejected_stock_rows:
-            self.log.warning("OfficeGuy stock list: %s. That row is left out; the others go on.", row["reason"])
+        rejected = [*hook.rejected_stock_rows, *hook.rejected_item_rows]
+        for row in rejected:
+            self.log.warning("OfficeGuy %s list: %s. That row is left out; the others go on.",
+                             row.get("list", "stock"), row["reason"])
         self.log.info("OfficeGuy: %d stock items in %d API calls, staged at %s", len(frame), hook.calls, path)
-        return {"path": path, "items": len(frame), "api_calls": hook.calls, "rejected": hook.rejected_stock_rows}
+        return {"path": path, "items": len(frame), "api_calls": hook.calls, "rejected": rejected}
 
 
 class OfficeGuyItemCardsOperator(BaseOperator):

@@ -93,6 +93,35 @@ def opening_stock(ledger: Ledger, store: str, og_items: pd.DataFrame, og_hook: A
     return og_items, own, unsettled, calls
 
 
+def sales_found_in_officeguy(ledger: Ledger, store: str, og_hook: Any = None) -> set[int]:
+    """Orders whose sale document OfficeGuy already has while the ledger has not recorded it (a task
+    killed, or the ledger's write failing, after OfficeGuy committed): OfficeGuy's stock already
+    shows those sales, so they are not pending (I3). Only sale rows that were tried are looked up,
+    by their ExternalReference over the days they were sent: no call at all when there are none.
+    OfficeGuy unreachable: none found (the store then shows less for a while, never more)."""
+    from datetime import date, timedelta
+
+    from include.ledger_cards import IN_FLIGHT
+
+    rows = [r for r in ledger.documents(store, states=IN_FLIGHT, doc_key="sale") if r.attempts]
+    if not rows:
+        return set()
+    today = date.today()
+    days = [date.fromisoformat(r.document_date[:10]) for r in rows if r.document_date] or [today]
+    try:
+        if og_hook is None:
+            from officeguy.hooks import OfficeGuyHook
+
+            og_hook = OfficeGuyHook()
+        found = {d.external_reference for d in og_hook.list_documents(
+            min(days) - timedelta(days=1), max(*days, today) + timedelta(days=1))}
+    except Exception as exc:  # noqa: BLE001 - any failure: count them as pending, as before
+        log.warning("Could not look up %d sales that may already be in OfficeGuy (%s); their units stay "
+                    "pending this run", len(rows), exc)
+        return set()
+    return {r.woo_order_id for r in rows if r.external_reference in found}
+
+
 def pending_quantities(store: str, orders: list[dict], woo_products) -> dict[int, int]:
     """I3: units the store already deducted for orders OfficeGuy has no document for yet, by the
     Woo id that holds the stock (a parent-managed variation's parent)."""
@@ -101,6 +130,7 @@ def pending_quantities(store: str, orders: list[dict], woo_products) -> dict[int
 
     ledger = get_ledger()
     documented = {r.woo_order_id for r in ledger.documents(store, states=("documented", "recorded"), doc_key="sale")}
+    documented |= sales_found_in_officeguy(ledger, store)
     # documented by the official plugin (or another tool) though not in our ledger
     documented |= {o["id"] for o in orders
                    if any(m.get("key") == PLUGIN_META_KEY and m.get("value") for m in o.get("meta_data") or [])}
@@ -122,7 +152,8 @@ def _with_rejected_rows(plan, rejected: list[dict]):
     import pandas as pd
 
     rows = pd.DataFrame([{"og_item_id": r.get("og_item_id"), "name": r.get("name") or "", "sku": "",
-                          "external_identifier": "", "stock": r.get("raw"), "reason": "bad row in OfficeGuy's stock list",
+                          "external_identifier": "", "stock": r.get("raw"),
+                          "reason": f"bad row in OfficeGuy's {r.get('list', 'stock')} list",
                           "detail": r.get("reason") or ""} for r in rejected])
     frame = rows if plan.unmatched_og.empty else pd.concat([plan.unmatched_og, rows], ignore_index=True)
     return dataclasses.replace(plan, unmatched_og=frame[list(plan.unmatched_og.columns)])
@@ -135,7 +166,7 @@ def plan_missing_skus(skus, woo_products) -> list[str]:
 
 
 def plan_stock_run(og: dict, woo: dict, *, dag_id: str, run_id: str, params: dict[str, Any]) -> dict:
-    """Plan the run's writes (pandas, include/stock_plan.py); stop here if the safety brake trips."""
+    """Plan the run's writes (pandas, include/stock_plan/); stop here if the safety brake trips."""
     settings = config.load()
     ledger = get_ledger()
     store = woo["store"]

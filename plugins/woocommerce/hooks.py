@@ -317,6 +317,20 @@ class WooCommerceHook(BaseHook):
         params = {"_fields": fields} if fields else {}
         return self._products(self.list_all(f"/products/{parent_id}/variations", params), parent_id)
 
+    def parent_managed_variations(self, parent_id: int, variation_ids: list[int]) -> dict[int, int]:
+        """Variation id -> parent id for those of ``variation_ids`` whose stock the parent manages
+        (``manage_stock: "parent"``, A2.3). One call per 100 variations; ids the parent no longer has
+        are left out."""
+        found: dict[int, int] = {}
+        ids = sorted(set(variation_ids))
+        for start in range(0, len(ids), 100):
+            rows = self.list_all(f"/products/{parent_id}/variations",
+                                 {"include": ",".join(map(str, ids[start:start + 100])), "_fields": "id,manage_stock"})
+            for row in rows:
+                if isinstance(row, dict) and row.get("manage_stock") == "parent" and str(row.get("id")).isdigit():
+                    found[int(row["id"])] = int(parent_id)
+        return found
+
     def _products(self, rows: list[dict], parent_id: int | None = None) -> list[WooProduct]:
         """Products as `WooProduct`; a malformed one (no usable id, odd field types) is left out and
         listed in ``rejected_products`` with its reason, so the others go on (I7)."""

@@ -150,6 +150,7 @@ class WooCommerceOrdersExtractOperator(BaseOperator):
             if open_ids:
                 orders += hook.list_orders(include=open_ids)
         unique = list({o["id"]: o for o in orders}.values())
+        self._mark_stock_holders(hook, unique)
         path = Stage(settings.home, self.dag_id, context["run_id"]).write_json("orders", unique)
         # The store's tax settings decide how each document states VAT: read once per run.
         tax = {"calc_taxes": hook.get_setting("general", "woocommerce_calc_taxes") == "yes",
@@ -159,6 +160,19 @@ class WooCommerceOrdersExtractOperator(BaseOperator):
                       span or order_ids, hook.calls, tax or "not read (no orders)")
         return {"path": path, "orders": len(unique), "store": store, "window": span, "api_calls": hook.calls,
                 "store_tax": tax, "unknown_order_ids": unknown}
+
+
+    def _mark_stock_holders(self, hook: WooCommerceHook, orders: list[dict]) -> None:
+        """A sold variation whose parent manages its stock sells from the parent's card (include/orders_sync)."""
+        from include.orders_sync import mark_stock_holders, stock_holder_parents
+
+        parent_managed: dict[int, int] = {}
+        for parent, variations in stock_holder_parents(orders).items():
+            # a read that fails fails the extract (retried): a guess could move the wrong card
+            parent_managed.update(hook.parent_managed_variations(parent, variations))
+        if parent_managed:
+            self.log.info("%d order lines sell variations whose parent manages the stock: documented on the "
+                          "parent's card", mark_stock_holders(orders, parent_managed))
 
 
 class WooCommerceOrderWriteBackOperator(BaseOperator):

@@ -182,10 +182,6 @@ def test_a_restocking_refund_is_not_undone_by_the_next_stock_sync(airflow_db, st
     assert woo_hook.get_product(with_ext.id).stock_quantity == int(og_now) == sold + 3
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (model M6): after the ledger is lost, an order whose write-back had failed "
-                   "and that is refunded before the next run has no sale row (refunded is not a documented status "
-                   "and the order carries no OfficeGuyDocumentID), so its document is never found again and its "
-                   "refund never credited")
 def test_a_refund_after_a_lost_ledger_is_still_credited(airflow_db, stores, sync_home):
     woo, og = stores
     woo_hook = WooCommerceHook()

@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--section", choices=["ci", "soak"], default="ci")
     parser.add_argument("--doc", type=Path, default=DOC)
-    parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments")
+    parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
     args = parser.parse_args(argv)
 
     env = dict(os.environ)
@@ -137,8 +137,9 @@ def render(section: str, data: dict, tests: dict, *, command: str, elapsed: floa
               f"{sum(1 for r in results.values() if not r['ok'])}.", "",
               "| group | tried | reported and isolated | not yet |", "|---|---:|---:|---:|"]
     lines += [f"| {g} | {c['ok'] + c['not']} | {c['ok']} | {c['not']} |" for g, c in groups.items()]
-    lines += ["", "Not yet handled:", ""] + [f"- `{cid}` ({r['what']}): {r['defect'] or '; '.join(r['problems'])[:200]}"
-                                              for cid, r in results.items() if not r["ok"]] or ["- none"]
+    pending = [f"- `{cid}` ({r['what']}): {r['defect'] or '; '.join(r['problems'])[:200]}"
+               for cid, r in results.items() if not r["ok"]]
+    lines += ["", "Not yet handled:", ""] + (pending or ["- none"])
     outcomes = model.get("outcomes") or {}
     known = model.get("known") or {}
     lines += ["", "### Outcomes", "",
