@@ -14,8 +14,9 @@ $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
-	# the build leaves a .egg-info here; with the repository root on sys.path (pytest, PYTHONPATH)
-	# Airflow would then see the provider and the plugin entry points twice
+	# the editable build leaves a .egg-info in the repository root, which is on sys.path for the
+	# sandboxes, tests and scripts: importlib.metadata would then list the distribution twice, and
+	# Airflow would load the provider twice
 	rm -rf *.egg-info
 	touch $(STAMP)
 
@@ -30,6 +31,7 @@ test: lint
 
 bench: $(STAMP)
 	$(PY) -m bench.run
+	$(PY) -m bench.parse_time
 
 # the model-based test and the bad-input campaign, 2,000 histories from a fresh seed (RELIABILITY.md)
 soak: $(STAMP)

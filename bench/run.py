@@ -119,7 +119,7 @@ def change_og_stock(og_url: str, work: Path) -> int:
 
 
 def _planned_changes(home: Path) -> list[dict]:
-    from include.stock_sync import Stage
+    from officeguy_woocommerce.include.staging import Stage
 
     path = next(home.glob("staging/*/*/changes.json"))
     return Stage.read(str(path)).to_dict("records")
@@ -127,7 +127,7 @@ def _planned_changes(home: Path) -> list[dict]:
 
 def naive_writer(changes: list[dict]) -> dict:
     """What a one-PUT-per-product writer would cost for the same changes."""
-    from woocommerce.hooks import WooCommerceHook
+    from officeguy_woocommerce.woocommerce.hooks import WooCommerceHook
 
     hook = WooCommerceHook()
     started = time.monotonic()
@@ -211,7 +211,7 @@ def bench_orders(n: int, rate_limit: int) -> dict:
             start += len(page["Documents"])
             if not page["HasNextPage"]:
                 break
-    from include.ledger import Ledger, sqlite_url
+    from officeguy_woocommerce.include.ledger import Ledger, sqlite_url
 
     rows = [r for r in Ledger(sqlite_url(work / "stock_sync" / "ledger.sqlite")).documents(woo.url.rstrip("/"))
             if r.documented_at is not None]
@@ -228,7 +228,7 @@ def bench_orders(n: int, rate_limit: int) -> dict:
 
 def make_orders(n: int) -> None:
     """n paid orders of 1-3 lines each over the bench catalogue's simple products, 100 a batch."""
-    from woocommerce.hooks import WooCommerceHook
+    from officeguy_woocommerce.woocommerce.hooks import WooCommerceHook
 
     hook = WooCommerceHook()
     products = [p for p in hook.list_products(type="simple") if p.manage_stock is True]
@@ -283,9 +283,9 @@ def _airflow_env() -> None:
     home = VAR / "airflow"
     os.environ.update({
         "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"), "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"), "AIRFLOW__CORE__PLUGINS_FOLDER": str(home / "plugins"),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING", "PYTHONPATH": os.pathsep.join([str(ROOT / "dags"), str(ROOT)]),
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING", "PYTHONPATH": str(ROOT),
     })
 
 

@@ -12,11 +12,11 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import DAG, CronTriggerTimetable, Param, get_current_context, task
 
-from include import config
-from officeguy.operators import OfficeGuyDocumentsOperator, OfficeGuyItemCardsOperator
-from stock_sync.order_tasks import orders_report_task, plan_order_documents
-from stock_sync.run_report import RunReportOperator
-from woocommerce.operators import WooCommerceOrdersExtractOperator, WooCommerceOrderWriteBackOperator
+from officeguy_woocommerce.app.report_tasks import RunReportOperator, run_report
+from officeguy_woocommerce.include import config, staging
+from officeguy_woocommerce.woocommerce.operators import (
+    WooCommerceOrdersExtractOperator,
+)
 
 SETTINGS = config.load()  # environment variables only: no metadata-database access at parse time
 
@@ -37,6 +37,7 @@ with DAG(
     max_active_runs=1,
     tags=["officeguy", "woocommerce", "orders"],
     doc_md=__doc__,
+    user_defined_filters=staging.JINJA_FILTERS,  # the extract's templated path names the run's staging folder
     params={
         "dry_run": Param(False, type="boolean", title="Dry run",
                          description="Read and plan, but create no item cards or documents and write nothing back."),
@@ -45,25 +46,58 @@ with DAG(
                                        "Empty: the orders modified since the last run."),
     },
 ) as dag:
-    extract = WooCommerceOrdersExtractOperator(task_id="extract_orders")
+    # The app's steps import their module when they run: the ledger stays out of parsing.
+    @task(multiple_outputs=False)
+    def orders_window() -> dict:
+        from officeguy_woocommerce.app.order_tasks import orders_window as decide
 
-    @task
+        return decide(get_current_context())
+
+    read = orders_window()
+    _read = "ti.xcom_pull(task_ids='orders_window')"
+    extract = WooCommerceOrdersExtractOperator(
+        task_id="extract_orders", output_path=staging.path_template(SETTINGS.home, "orders"),
+        modified_after=f"{{{{ {_read}['start'] or '' }}}}", modified_before=f"{{{{ {_read}['end'] or '' }}}}",
+        statuses=f"{{{{ {_read}['statuses'] | join(',') }}}}", order_ids=f"{{{{ {_read}['order_ids'] | join(',') }}}}")
+    read >> extract
+
+    @task(multiple_outputs=False)
     def plan_documents(extracted: dict) -> dict:
+        from officeguy_woocommerce.app.order_tasks import plan_order_documents
+
         ctx = get_current_context()
         return plan_order_documents(extracted, dag_id=ctx["dag"].dag_id, run_id=ctx["run_id"], params=ctx["params"])
 
-    planned = plan_documents(extract.output)
     # One slot for every task that writes to OfficeGuy: a backfill beside a scheduled run waits.
-    cards = OfficeGuyItemCardsOperator(task_id="create_item_cards", orders=extract.output, pool=SETTINGS.write_pool)
-    documents = OfficeGuyDocumentsOperator(task_id="create_documents", orders=extract.output, cards=cards.output,
-                                           pool=SETTINGS.write_pool)
-    written = WooCommerceOrderWriteBackOperator(task_id="write_back", orders=extract.output)
-    planned >> cards
-    documents >> written
+    @task(multiple_outputs=False, pool=SETTINGS.write_pool)
+    def create_item_cards(planned: dict) -> dict:
+        from officeguy_woocommerce.app.order_tasks import create_item_cards as create
+
+        ctx = get_current_context()
+        return create(planned, dag_id=ctx["dag"].dag_id, run_id=ctx["run_id"], params=ctx["params"])
+
+    @task(multiple_outputs=False, pool=SETTINGS.write_pool)
+    def create_documents(planned: dict, cards: dict) -> dict:
+        from officeguy_woocommerce.app.order_tasks import create_documents as create
+
+        ctx = get_current_context()
+        return create(planned, cards, dag_id=ctx["dag"].dag_id, run_id=ctx["run_id"],
+                      try_number=ctx["ti"].try_number, params=ctx["params"])
+
+    @task(multiple_outputs=False)
+    def write_back(planned: dict, documents: dict) -> dict:
+        from officeguy_woocommerce.app.order_tasks import write_back_orders
+
+        return write_back_orders(planned, params=get_current_context()["params"])
+
+    planned = plan_documents(extract.output)
+    cards = create_item_cards(planned)
+    documents = create_documents(planned, cards)
+    written = write_back(planned, documents)
 
     # Runs whatever happened upstream: the HTML report (linked in the UI), the ledger row, the watermark.
     RunReportOperator(
-        task_id="report", python_callable=orders_report_task, trigger_rule="all_done",
-        op_kwargs={"extract": extract.output, "planned": planned, "cards": cards.output,
-                   "documents": documents.output, "written": written.output},
+        task_id="report", python_callable=run_report, trigger_rule="all_done",
+        op_kwargs={"flow": "orders", "read": read, "extract": extract.output, "planned": planned, "cards": cards,
+                   "documents": documents, "written": written},
     )

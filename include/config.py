@@ -26,6 +26,7 @@ safe default; a wrong value fails the DAG import with a message naming the varia
 | ``STOCK_SYNC_SMTP_CONN_ID`` | the Airflow SMTP connection the e-mails go through | ``smtp_default`` |
 | ``STOCK_SYNC_LOW_STOCK_DEFAULT`` | the store-wide low-stock threshold (WooCommerce's default is 2) | ``2`` |
 | ``STOCK_SYNC_REPORTS_DIR`` | where the HTML run reports are kept | ``$STOCK_SYNC_HOME/reports`` |
+| ``STOCK_SYNC_STAGING_KEEP_DAYS`` | days a run's staging files are kept after its report (0: removed at once) | ``7`` |
 | ``STOCK_SYNC_GATEWAY_RULES`` | document type per Woo payment method id, e.g. ``cod=invoice,bacs=invoice`` | ``cod=invoice`` |
 | ``STOCK_SYNC_PAYMENT_KINDS`` | SUMIT payment kind per Woo payment method id, e.g. ``tranzila=credit_card`` | see README |
 | ``STOCK_SYNC_SEND_DOCUMENT_EMAIL`` | ``true``: OfficeGuy e-mails each document to the billing address | ``true`` |
@@ -40,11 +41,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from officeguy_woocommerce.include.officeguy_codes import DocumentType, Language
+
 SCHEDULES = {"12h": "0 */12 * * *", "24h": "0 3 * * *", "none": None}
 ORDER_EVERY = {"5", "10", "15", "20", "30", "60", "none"}
-DOCUMENT_TYPES = {"invoice": 0, "invoice_receipt": 1, "receipt": 2}
-CREDIT_TYPES = {"auto": None, "credit_invoice": 5, "credit_invoice_receipt": 6, "credit_receipt": 7}
-LANGUAGES = {"he": 0, "en": 1, "ar": 2, "es": 3}
+# the settings' words for OfficeGuy's codes (include/officeguy_codes.py defines each code once)
+DOCUMENT_TYPES = {"invoice": DocumentType.INVOICE, "invoice_receipt": DocumentType.INVOICE_AND_RECEIPT,
+                  "receipt": DocumentType.RECEIPT}
+CREDIT_TYPES = {"auto": None, "credit_invoice": DocumentType.CREDIT_INVOICE,
+                "credit_invoice_receipt": DocumentType.CREDIT_INVOICE_AND_RECEIPT,
+                "credit_receipt": DocumentType.CREDIT_RECEIPT}
+LANGUAGES = {"he": Language.HEBREW, "en": Language.ENGLISH, "ar": Language.ARABIC, "es": Language.SPANISH}
 WOO_ORDER_STATUSES = {"pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed"}
 # Statuses of orders that are not paid (or no longer sold): documenting them would book a sale and a
 # payment that did not happen.
@@ -104,6 +111,7 @@ class Settings:
     smtp_conn_id: str = "smtp_default"
     low_stock_default: int = 2
     reports_dir: Path | None = None
+    staging_keep_days: int = 7
     gateway_rules: tuple[tuple[str, int], ...] = (("cod", 0),)
     payment_kinds: tuple[tuple[str, int], ...] = ()
     send_document_email: bool = True
@@ -111,8 +119,8 @@ class Settings:
     company_number_meta: str = "og-citizenid"
 
     def document_settings(self):
-        """The `DocumentSettings` these settings give (include/order_documents.py)."""
-        from include.order_documents import DEFAULT_PAYMENT_KINDS, DocumentSettings
+        """The `DocumentSettings` these settings give (include/documents/)."""
+        from officeguy_woocommerce.include.documents import DEFAULT_PAYMENT_KINDS, DocumentSettings
 
         return DocumentSettings(
             document_type=self.document_type, credit_type=self.credit_type, language=self.document_language,
@@ -228,6 +236,7 @@ def load() -> Settings:
                                if a.strip()),
         smtp_conn_id=os.environ.get("STOCK_SYNC_SMTP_CONN_ID", "smtp_default"),
         low_stock_default=_positive_int("STOCK_SYNC_LOW_STOCK_DEFAULT", 2),
+        staging_keep_days=_positive_int("STOCK_SYNC_STAGING_KEEP_DAYS", 7),  # 0 allowed: removed at once
         reports_dir=Path(os.environ["STOCK_SYNC_REPORTS_DIR"]) if os.environ.get("STOCK_SYNC_REPORTS_DIR") else None,
         gateway_rules=tuple({**dict(_pairs("STOCK_SYNC_DEFAULT_GATEWAY_RULES", "cod=invoice", DOCUMENT_TYPES)),
                              **dict(_pairs("STOCK_SYNC_GATEWAY_RULES", "", DOCUMENT_TYPES))}.items()),

@@ -17,15 +17,15 @@ from typing import Any
 
 from sqlalchemy import false, select, update
 
-from include.ledger import ItemMap, Ledger, OrderDocument
+from officeguy_woocommerce.include.ledger import DocumentState, ItemMap, Ledger, OrderDocument
 
 SALE = "sale"
 CANCEL = "cancel"
 REFUND_PREFIX = "refund:"
-FINAL = "documented"  # our own documents, final in OfficeGuy ("recorded" ones are the official plugin's)
+FINAL = DocumentState.DOCUMENTED  # our own documents, final in OfficeGuy ("recorded" ones are the official plugin's)
 # A document in these states may exist in OfficeGuy without being recorded yet (claimed: between the
 # call and its record; failed: after an unclear failure, until a later run looks it up).
-IN_FLIGHT = ("claimed", "failed")
+IN_FLIGHT = (DocumentState.CLAIMED, DocumentState.FAILED)
 
 
 def _sign(doc_key: str) -> int:

@@ -23,10 +23,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
-from include.api_http import AmbiguousWriteError, ApiError, BusinessError
-from include.ledger import Ledger
-from include.officeguy_codes import DOCUMENT_TYPE_NAMES, DocumentType
-from include.order_documents import (
+from officeguy_woocommerce.common.http import AmbiguousWriteError, ApiError, BusinessError
+from officeguy_woocommerce.include.documents import (
     DocumentRequest,
     DocumentSettings,
     NotCredited,
@@ -40,6 +38,8 @@ from include.order_documents import (
     receipt_reference,
     resolve_lines,
 )
+from officeguy_woocommerce.include.ledger import DocumentState, Ledger
+from officeguy_woocommerce.include.officeguy_codes import DOCUMENT_TYPE_NAMES, DocumentType
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,8 @@ RECEIPT = "receipt"  # the Receipt for cash collected on an order invoiced at pa
 CANCEL = "cancel"
 CHANGED = "changed"  # a parked marker: the order was edited after its sale document
 DOC_TYPE_NAMES = DOCUMENT_TYPE_NAMES
-DONE = ("documented", "recorded")
+DONE = (DocumentState.DOCUMENTED, DocumentState.RECORDED)
+OPEN_OR_CLAIMED = (DocumentState.PENDING, DocumentState.FAILED, DocumentState.CLAIMED)  # a run may act on these
 NEVER_PARK = 10**9  # passing causes (outages, a card not made yet) are retried every run, never parked
 UNPAID_NOW = ("cancelled", "refunded", "failed")  # a sale is never created for an order in these
 
@@ -115,7 +116,7 @@ def plan(orders: Iterable[dict], ledger: Ledger, store: str, *, statuses: Iterab
         if not documented and plugin_doc and str(plugin_doc).isdigit():
             # Documented by the official plugin (or by us, with the ledger lost): record, never again.
             rows.append({**base, "doc_key": SALE, "external_reference": external_reference(store, oid),
-                         "state": "recorded", "og_document_id": int(plugin_doc),
+                         "state": DocumentState.RECORDED, "og_document_id": int(plugin_doc),
                          "og_document_number": _int(_meta(order, NUMBER_META_KEY)), "lines": _line_quantities(order)})
             if sale is None:
                 report.skipped.append({"order": oid, "reason": f"already documented in OfficeGuy "
@@ -125,18 +126,18 @@ def plan(orders: Iterable[dict], ledger: Ledger, store: str, *, statuses: Iterab
             rows.append({**base, "doc_key": SALE, "external_reference": external_reference(store, oid),
                          "lines": _line_quantities(order)})
         elif status in UNPAID_NOW and not documented:
-            if sale is None or (sale.state in ("failed", "claimed") and sale.attempts):
+            if sale is None or (sale.state in (DocumentState.FAILED, DocumentState.CLAIMED) and sale.attempts):
                 # Its sale may be in OfficeGuy though neither the ledger nor the order says so (a try
                 # that may have reached OfficeGuy; a ledger lost while a write-back had failed): the
                 # documents step looks the reference up once, records it if found, else skips it.
                 rows.append({**base, "doc_key": SALE, "external_reference": external_reference(store, oid),
                              "lines": _line_quantities(order)})
-            elif sale.state in ("pending", "failed", "parked"):
-                ledger.set_state(store, oid, SALE, "skipped", f"{status} before it was documented")
+            elif sale.state in (DocumentState.PENDING, DocumentState.FAILED, DocumentState.PARKED):
+                ledger.set_state(store, oid, SALE, DocumentState.SKIPPED, f"{status} before it was documented")
                 report.skipped.append({"order": oid, "reason": f"{status} before it was documented"})
         if not documented:
             continue
-        if sale is not None and sale.state == "documented":
+        if sale is not None and sale.state == DocumentState.DOCUMENTED:
             _check_unchanged(order, sale, existing.get((oid, CHANGED)), base, rows, report)
         sale_type = sale.document_type if sale is not None and sale.document_type is not None else None
         if (status == "completed" and sale_type == DocumentType.INVOICE
@@ -165,14 +166,14 @@ def _check_unchanged(order: dict, sale: Any, marker: Any, base: dict, rows: list
         changes.append("its lines or quantities differ")
     if not changes:
         return
-    if marker is not None and marker.state == "parked" and marker.order_modified_gmt == base["order_modified_gmt"]:
+    if marker is not None and marker.state == DocumentState.PARKED and marker.order_modified_gmt == base["order_modified_gmt"]:
         return  # already reported for this version of the order
     reason = (f"changed after it was documented (OfficeGuy document #{sale.og_document_number}): "
               f"{'; '.join(changes)}. A second sale document is never issued: issue a credit or a new "
               "document by hand in OfficeGuy, or undo the edit in WooCommerce")
     rows.append({**base, "doc_key": CHANGED, "external_reference": external_reference(base["store"],
                                                                                      base["woo_order_id"]),
-                 "state": "parked", "last_error": reason, "reopen": False})
+                 "state": DocumentState.PARKED, "last_error": reason, "reopen": False})
     report.parked.append({"order": base["woo_order_id"], "doc_key": CHANGED, "reason": reason})
 
 
@@ -270,7 +271,7 @@ def mark_stock_holders(orders: Iterable[dict], parent_managed: Mapping[int, int]
     """Mark each line of a variation whose parent manages its stock (``parent_managed``: variation id
     -> parent id) with the parent's id, the Woo id that holds its stock (resolve_lines uses the
     parent's card). Returns the lines marked."""
-    from include.order_documents import STOCK_HOLDER_KEY
+    from officeguy_woocommerce.include.documents import STOCK_HOLDER_KEY
 
     marked = 0
     for order in orders:
@@ -324,7 +325,7 @@ def create_documents(orders: Iterable[dict], item_ids: Mapping[int, int], ctx: D
     """Create every open document of these orders, exactly once each."""
     report = StepReport()
     by_id = {int(o["id"]): o for o in orders}
-    rows = ctx.ledger.documents(ctx.store, order_ids=list(by_id), states=("pending", "failed", "claimed"))
+    rows = ctx.ledger.documents(ctx.store, order_ids=list(by_id), states=OPEN_OR_CLAIMED)
     for row in sorted(rows, key=lambda r: (r.woo_order_id, _doc_order(r.doc_key, by_id[r.woo_order_id], rows, ctx))):
         if row.doc_key == CHANGED:
             continue
@@ -385,7 +386,7 @@ def _one_document(order: dict, doc_key: str, item_ids: Mapping[int, int], ctx: D
         return
     if isinstance(request, NotCredited):
         ctx.ledger.release_document(ctx.store, oid, doc_key, ctx.token, error=request.reason, park=True)
-        ctx.ledger.set_state(ctx.store, oid, doc_key, "skipped", request.reason)
+        ctx.ledger.set_state(ctx.store, oid, doc_key, DocumentState.SKIPPED, request.reason)
         report.skipped.append({"order": oid, "doc_key": doc_key, "reason": request.reason})
         return
     if isinstance(request, Parked):
@@ -449,7 +450,7 @@ def _recover_or_skip(order: dict, ctx: DocumentContext, report: StepReport) -> N
     if known is None:
         reason = f"{status} before it was documented"
         ctx.ledger.release_document(ctx.store, oid, SALE, ctx.token, error=reason, park=True)
-        ctx.ledger.set_state(ctx.store, oid, SALE, "skipped", reason)
+        ctx.ledger.set_state(ctx.store, oid, SALE, DocumentState.SKIPPED, reason)
         report.skipped.append({"order": oid, "reason": reason})
         return
     value = f"{_value(known):.2f}" if _value(known) is not None else ""
@@ -547,7 +548,7 @@ def _build(order: dict, doc_key: str, item_ids: Mapping[int, int], ctx: Document
         sale_amount=sale.amount or None, credited=f"{credited:.2f}", returned_units=returned,
         cancellation_credited=cancel is not None and cancel.state in DONE,
         sold_units={int(ln["line_id"]): int(ln.get("quantity") or 0) for ln in sale.lines or () if ln.get("line_id")}
-        if sale.state == "documented" else None)
+        if sale.state == DocumentState.DOCUMENTED else None)
 
 
 def _refunds(order: dict, ctx: DocumentContext) -> list[dict]:
@@ -588,7 +589,7 @@ def _value(doc: Any) -> float | None:
 
 def _failed(report: StepReport, oid: int, doc_key: str, error: str, state: str) -> None:
     entry = {"order": oid, "doc_key": doc_key, "error": error}
-    if state == "parked":
+    if state == DocumentState.PARKED:
         report.parked.append({"order": oid, "doc_key": doc_key, "reason": error})
     else:
         report.failed.append(entry)
@@ -598,7 +599,7 @@ def _failed(report: StepReport, oid: int, doc_key: str, error: str, state: str) 
 def write_back(ledger: Ledger, store: str, woo: WooClient, *, add_note: bool, order_ids: Iterable[int]) -> StepReport:
     """Tell the store which document each order got: meta (the plugin's key) and a note."""
     report = StepReport()
-    rows = ledger.documents(store, order_ids=list(order_ids), states=("documented",))
+    rows = ledger.documents(store, order_ids=list(order_ids), states=(DocumentState.DOCUMENTED,))
     for row in rows:
         if row.written_back:
             continue
@@ -654,6 +655,24 @@ def before_go_live(data_interval: tuple[datetime | None, datetime | None] | None
     return (f"Refused: this run covers {begin} to {data_interval[1].astimezone(UTC):%Y-%m-%d %H:%M} UTC, "
             f"before the go-live date {go_live} (STOCK_SYNC_GO_LIVE). Orders from before go-live are not documented "
             "by this pipeline; back-fill only ranges after it, or move the go-live date if you really mean it.")
+
+
+def orders_to_read(*, named: Iterable[int], data_interval: tuple[datetime | None, datetime | None] | None,
+                   run_type: str, run_after: datetime, watermark: datetime | None, go_live: date,
+                   overlap: timedelta, statuses: Iterable[str], open_ids: Iterable[int]) -> dict[str, Any]:
+    """What an orders run reads, for the generic extract operator's templated arguments.
+
+    Named orders (the ``order_ids`` param): just those, whatever their date. Otherwise the run's
+    modified-time ``window`` in the configured statuses plus ``cancelled`` and ``refunded`` (their
+    credits), and the orders whose documents are still open in the ledger or not written back (I2),
+    whatever their date. Times as ISO 8601 text (XCom and templates carry text)."""
+    named = sorted({int(i) for i in named})
+    if named:
+        return {"start": None, "end": None, "statuses": [], "order_ids": named, "named": named}
+    start, end = window(data_interval, watermark=watermark, run_after=run_after, go_live=go_live, overlap=overlap,
+                        run_type=run_type)
+    return {"start": start.isoformat(), "end": end.isoformat(), "statuses": sorted({*statuses, "cancelled", "refunded"}),
+            "order_ids": sorted({int(i) for i in open_ids}), "named": []}
 
 
 def window(data_interval: tuple[datetime, datetime] | None, *, watermark: datetime | None, run_after: datetime,

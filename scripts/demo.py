@@ -66,8 +66,8 @@ def main() -> None:
 
 
 def read_both_sides() -> None:
-    from officeguy.hooks import OfficeGuyHook
-    from woocommerce.hooks import WooCommerceHook
+    from officeguy_woocommerce.officeguy.hooks import OfficeGuyHook
+    from officeguy_woocommerce.woocommerce.hooks import WooCommerceHook
 
     woo_hook, og_hook = WooCommerceHook(), OfficeGuyHook()
     products = woo_hook.list_stock_items()
@@ -86,8 +86,8 @@ def read_both_sides() -> None:
 
 
 def purchase_order_story() -> None:
-    from officeguy.hooks import OfficeGuyHook
-    from woocommerce.hooks import WooCommerceHook
+    from officeguy_woocommerce.officeguy.hooks import OfficeGuyHook
+    from officeguy_woocommerce.woocommerce.hooks import WooCommerceHook
 
     og_hook, woo_hook = OfficeGuyHook(), WooCommerceHook()
     before = {p.id: p for p in woo_hook.list_stock_items()}
@@ -116,8 +116,8 @@ def purchase_order_story() -> None:
 
 
 def order_story() -> None:
-    from officeguy.hooks import OfficeGuyHook
-    from woocommerce.hooks import WooCommerceHook
+    from officeguy_woocommerce.officeguy.hooks import OfficeGuyHook
+    from officeguy_woocommerce.woocommerce.hooks import WooCommerceHook
 
     og_hook, woo_hook = OfficeGuyHook(), WooCommerceHook()
     products = {p.id: p for p in woo_hook.list_stock_items()}
@@ -161,8 +161,8 @@ def order_story() -> None:
 
 
 def accounting_story() -> None:
-    from officeguy.hooks import OfficeGuyHook
-    from woocommerce.hooks import WooCommerceHook
+    from officeguy_woocommerce.officeguy.hooks import OfficeGuyHook
+    from officeguy_woocommerce.woocommerce.hooks import WooCommerceHook
 
     og_hook, woo_hook = OfficeGuyHook(), WooCommerceHook()
     woo_hook.request("PUT", "/settings/general/woocommerce_calc_taxes", json={"value": "yes"})
@@ -212,7 +212,7 @@ def _print_documents(og_hook, woo_hook, order) -> None:
     today = datetime.now(UTC).date()
     names = {0: "Invoice", 1: "Invoice-receipt", 2: "Receipt", 5: "Credit invoice", 6: "Credit invoice-receipt",
              7: "Credit receipt"}
-    from include.order_documents import external_reference
+    from officeguy_woocommerce.include.documents import external_reference
 
     woo_hook.get_conn()
     reference = external_reference(woo_hook.base_url, order["id"])
@@ -247,9 +247,9 @@ def _qty(product) -> str:
 
 
 def _last_run_skipped(reason: str) -> list:
-    from include import config
-    from include.stock_sync import Stage
-    from stock_sync.ledger import get_ledger
+    from officeguy_woocommerce.app.ledger_connection import get_ledger
+    from officeguy_woocommerce.include import config
+    from officeguy_woocommerce.include.staging import Stage
 
     run = get_ledger().runs(flow="stock", limit=1)[0]
     skipped = Stage.read(str(Stage(config.load().home, DAG_ID, run.run_id).dir / "skipped.json"))
@@ -257,7 +257,7 @@ def _last_run_skipped(reason: str) -> list:
 
 
 def _last_run_line() -> str:
-    from stock_sync.ledger import get_ledger
+    from officeguy_woocommerce.app.ledger_connection import get_ledger
 
     run = get_ledger().runs(flow="stock", limit=1)[0]
     c = run.counts
@@ -274,7 +274,7 @@ def _airflow_env() -> None:
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(home / "plugins"),  # none: the project is an installed provider
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",

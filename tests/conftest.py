@@ -14,7 +14,7 @@ os.environ.update({
     "AIRFLOW_HOME": str(_AIRFLOW_HOME),
     "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
     "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-    "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+    "AIRFLOW__CORE__PLUGINS_FOLDER": str(_AIRFLOW_HOME / "plugins"),  # none: the project is an installed provider
     "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_AIRFLOW_HOME / 'airflow.db'}",
     "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
 })
@@ -91,16 +91,20 @@ def og_conn(monkeypatch):
 
 @pytest.fixture(scope="session")
 def postgres_url():
-    """A fresh database on the machine's PostgreSQL (127.0.0.1:5432, trust auth), dropped afterwards."""
+    """A fresh database on the machine's PostgreSQL (127.0.0.1:5432, trust auth), dropped afterwards.
+    The ledger's schema is migrated into it, as the deploy step does (tasks only check it)."""
     import uuid
 
     import sqlalchemy as sa
+
+    from officeguy_woocommerce.include.ledger import Ledger
 
     name = f"stock_sync_test_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine("postgresql://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
+        Ledger(f"postgresql://postgres@127.0.0.1:5432/{name}", migrate=True).engine.dispose()
         yield f"postgresql://postgres@127.0.0.1:5432/{name}"
     finally:
         with admin.connect() as conn:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -14,14 +13,14 @@ from airflow.models.taskinstancekey import TaskInstanceKey
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from include.reports import render_orders_report, render_stock_report, report_path, write_report
-from stock_sync.reports_plugin import (
+from officeguy_woocommerce.app.reports_app import (
     KNOWN_DAG_IDS,
     URL_PREFIX,
     RunReportLink,
     StockSyncReportsPlugin,
     reports_folder,
 )
+from officeguy_woocommerce.include.reports import render_orders_report, render_stock_report, report_path, write_report
 
 STOCK_DAG, ORDERS_DAG = KNOWN_DAG_IDS
 RUN_ID = "scheduled__2026-03-01T03:00:00+00:00"
@@ -174,30 +173,18 @@ def test_link_uses_the_configured_base_url(folder, monkeypatch):
     assert RunReportLink.name == "Run report"
 
 
-def test_plugin_is_discoverable_through_its_entry_point():
+def test_plugin_is_registered_once_by_its_entry_point():
+    """Registered by the distribution's entry point, which Airflow reads with its default settings; the
+    project is installed (not in a plugins folder), so no second copy can register it."""
     points = [ep for ep in importlib.metadata.entry_points(group="airflow.plugins") if ep.name == "stock_sync_reports"]
-    assert points, "run `pip install -e .` so the entry point is installed"
-    assert {ep.value for ep in points} == {"stock_sync.reports_plugin:StockSyncReportsPlugin"}
+    assert [ep.value for ep in points] == ["officeguy_woocommerce.app.reports_app:StockSyncReportsPlugin"]
     plugin = points[0].load()
-    assert plugin is StockSyncReportsPlugin
-    assert plugin.name == "stock_sync_reports"
+    assert plugin is StockSyncReportsPlugin and plugin.name == "stock_sync_reports"
     assert [type(link) for link in plugin.operator_extra_links] == [RunReportLink]
     assert [spec["url_prefix"] for spec in plugin.fastapi_apps] == [URL_PREFIX]
 
-    from airflow._shared.plugins_manager import _load_entrypoint_plugins
+    from airflow.plugins_manager import _get_plugins
 
-    loaded, errors = _load_entrypoint_plugins()
-    assert "stock_sync_reports" in {p.name for p in loaded}
-    assert not {module: error for module, error in errors.items() if "stock_sync" in module}
-
-
-def test_plugins_folder_scan_does_not_register_a_second_copy(tmp_path):
-    """The file sits in the plugins folder, which Airflow also scans; the scan's copy must not
-    register a second `stock_sync_reports` (Airflow would list that as an import error)."""
-    from airflow._shared.plugins_manager import _load_plugins_from_plugin_directory
-
-    source = Path(__file__).resolve().parents[1] / "plugins" / "stock_sync" / "reports_plugin.py"
-    shutil.copy(source, tmp_path / source.name)  # scan just this file, as the scanner would see it
-    plugins, errors = _load_plugins_from_plugin_directory(plugins_folder=str(tmp_path))
-    assert plugins == []
-    assert errors == {}
+    loaded, errors = _get_plugins()
+    assert [p.name for p in loaded].count("stock_sync_reports") == 1
+    assert not errors

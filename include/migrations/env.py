@@ -1,8 +1,8 @@
-"""Alembic environment for the ledger. ``include.ledger.migrate`` passes the connection in."""
+"""Alembic environment for the ledger. ``officeguy_woocommerce.include.ledger.migrate`` passes the connection in."""
 
 from alembic import context
 
-from include.ledger import Base
+from officeguy_woocommerce.include.ledger import Base
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True,

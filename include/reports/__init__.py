@@ -64,10 +64,10 @@ Orders (``render_orders_report``)::
 
 from __future__ import annotations
 
-from include.reports.chart import MAX_TREND_RUNS, ORDERS_SERIES, STOCK_SERIES, trend_svg
-from include.reports.html import MAX_ROWS, render_orders_report, render_stock_report
-from include.reports.storage import report_path, reports_dir, run_id_from_filename, write_report
-from include.reports.text import SUMMARY_ROWS, WAITING_REASON, text_summary
+from officeguy_woocommerce.include.reports.chart import MAX_TREND_RUNS, ORDERS_SERIES, STOCK_SERIES, trend_svg
+from officeguy_woocommerce.include.reports.html import MAX_ROWS, render_orders_report, render_stock_report
+from officeguy_woocommerce.include.reports.storage import report_path, reports_dir, run_id_from_filename, write_report
+from officeguy_woocommerce.include.reports.text import SUMMARY_ROWS, WAITING_REASON, text_summary
 
 __all__ = [
     "MAX_ROWS",

@@ -6,7 +6,7 @@ import math
 import re
 from typing import Any
 
-from include.reports.formatting import _e, _number, _plain, _rows
+from officeguy_woocommerce.include.reports.formatting import _e, _number, _plain, _rows
 
 MAX_TREND_RUNS = 50
 

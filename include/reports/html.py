@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from include.reports.chart import ORDERS_SERIES, STOCK_SERIES, trend_svg
-from include.reports.formatting import _doc_kind, _duration, _e, _mapping, _plain, _rows, _when
+from officeguy_woocommerce.include.reports.chart import ORDERS_SERIES, STOCK_SERIES, trend_svg
+from officeguy_woocommerce.include.reports.formatting import _doc_kind, _duration, _e, _mapping, _plain, _rows, _when
 
 MAX_ROWS = 500
 """Rows shown per table; the rest are counted ("… and 1,234 more")."""

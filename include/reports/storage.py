@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from include.config import Settings
+    from officeguy_woocommerce.include.config import Settings
 
 _DAG_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,249}")  # Airflow's dag id alphabet, no leading dot
 _KEEP = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.")
@@ -26,7 +26,7 @@ def reports_dir(settings: Settings | None = None) -> Path:
     a settings error fails the call (a request, a task), not an import.
     """
     if settings is None:
-        from include import config
+        from officeguy_woocommerce.include import config
 
         settings = config.load()
     return settings.reports_dir or settings.home / "reports"

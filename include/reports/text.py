@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from include.reports.formatting import _doc_kind, _duration, _mapping, _plain, _rows, _when
+from officeguy_woocommerce.include.reports.formatting import _doc_kind, _duration, _mapping, _plain, _rows, _when
 
 SUMMARY_ROWS = 10
 # Cards the orders flow created that OfficeGuy has no stock for yet (include/stock_plan/ rule 7).

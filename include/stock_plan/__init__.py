@@ -28,7 +28,7 @@ Modules: `contract` (input and output columns, `Reason`, errors), `options` (`Pl
 
 from __future__ import annotations
 
-from include.stock_plan.contract import (
+from officeguy_woocommerce.include.stock_plan.contract import (
     CHANGE_COLUMNS,
     OG_ITEM_COLUMNS,
     SERVICE_LABELS,
@@ -41,10 +41,10 @@ from include.stock_plan.contract import (
     StockPlanBlocked,
     StockPlanInputError,
 )
-from include.stock_plan.matching import match_og_items
-from include.stock_plan.options import PlanOptions
-from include.stock_plan.payloads import build_payloads, validate_payload_item
-from include.stock_plan.plan import plan_stock
+from officeguy_woocommerce.include.stock_plan.matching import match_og_items
+from officeguy_woocommerce.include.stock_plan.options import PlanOptions
+from officeguy_woocommerce.include.stock_plan.payloads import build_payloads, validate_payload_item
+from officeguy_woocommerce.include.stock_plan.plan import plan_stock
 
 __all__ = [
     "CHANGE_COLUMNS",

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from include.stock_plan.contract import STOCK_DAG_ID
-from include.stock_plan.options import PlanOptions
+from officeguy_woocommerce.include.stock_plan.contract import STOCK_DAG_ID
+from officeguy_woocommerce.include.stock_plan.options import PlanOptions
 
 _FORCE_HINT = (
     f"Nothing was written. If OfficeGuy's numbers are right, trigger the DAG '{STOCK_DAG_ID}' again "

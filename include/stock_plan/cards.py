@@ -20,9 +20,9 @@ from collections.abc import Collection, Mapping
 import numpy as np
 import pandas as pd
 
-from include.stock_plan.contract import OPENING_TOLERANCE, SERVICE_EXTERNAL_ID_PREFIX, Reason
-from include.stock_plan.options import PlanOptions
-from include.stock_plan.planning import _Skips
+from officeguy_woocommerce.include.stock_plan.contract import OPENING_TOLERANCE, SERVICE_EXTERNAL_ID_PREFIX, Reason
+from officeguy_woocommerce.include.stock_plan.options import PlanOptions
+from officeguy_woocommerce.include.stock_plan.planning import _Skips
 
 
 def _service_cards(og: pd.DataFrame, options: PlanOptions) -> pd.Series:

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from include.stock_plan.contract import WARNING_COLUMNS, Reason
-from include.stock_plan.normalise import _normalise_og, _normalise_woo
+from officeguy_woocommerce.include.stock_plan.contract import WARNING_COLUMNS, Reason
+from officeguy_woocommerce.include.stock_plan.normalise import _normalise_og, _normalise_woo
 
 
 @dataclass(frozen=True, eq=False)

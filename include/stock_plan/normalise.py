@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from include.stock_plan.contract import (
+from officeguy_woocommerce.include.stock_plan.contract import (
     OG_ITEM_COLUMNS,
     STOCK_MODES,
     WOO_PRODUCT_COLUMNS,

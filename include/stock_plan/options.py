@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from include.stock_plan.contract import SERVICE_LABELS, _is_int
+from officeguy_woocommerce.include.stock_plan.contract import SERVICE_LABELS, _is_int
 
 
 @dataclass(frozen=True)

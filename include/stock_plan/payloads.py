@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from include.stock_plan.contract import MAX_ABS_QUANTITY, STOCK_STATUSES, InvalidPayloadError
+from officeguy_woocommerce.include.stock_plan.contract import MAX_ABS_QUANTITY, STOCK_STATUSES, InvalidPayloadError
 
 
 def validate_payload_item(item: Mapping[str, Any]) -> None:

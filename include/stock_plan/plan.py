@@ -14,19 +14,24 @@ from typing import Any
 
 import pandas as pd
 
-from include.stock_plan.brake import _safety_brake
-from include.stock_plan.cards import _opening_state, _service_cards, _skip_awaiting_opening
-from include.stock_plan.contract import (
+from officeguy_woocommerce.include.stock_plan.brake import _safety_brake
+from officeguy_woocommerce.include.stock_plan.cards import _opening_state, _service_cards, _skip_awaiting_opening
+from officeguy_woocommerce.include.stock_plan.contract import (
     SKIPPED_COLUMNS,
     UNMATCHED_OG_COLUMNS,
     UNMATCHED_WOO_COLUMNS,
     StockPlanBlocked,
 )
-from include.stock_plan.matching import _match
-from include.stock_plan.normalise import _normalise_og, _normalise_pending, _normalise_unopened, _normalise_woo
-from include.stock_plan.options import PlanOptions
-from include.stock_plan.payloads import build_payloads
-from include.stock_plan.planning import (
+from officeguy_woocommerce.include.stock_plan.matching import _match
+from officeguy_woocommerce.include.stock_plan.normalise import (
+    _normalise_og,
+    _normalise_pending,
+    _normalise_unopened,
+    _normalise_woo,
+)
+from officeguy_woocommerce.include.stock_plan.options import PlanOptions
+from officeguy_woocommerce.include.stock_plan.payloads import build_payloads
+from officeguy_woocommerce.include.stock_plan.planning import (
     _is_stock_holder,
     _planned_values,
     _resolve_shared_parents,

@@ -20,14 +20,14 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from include.stock_plan.contract import (
+from officeguy_woocommerce.include.stock_plan.contract import (
     CHANGE_COLUMNS,
     MAX_ABS_QUANTITY,
     NEVER_STOCKED_TYPES,
     WRITABLE_TYPES,
     Reason,
 )
-from include.stock_plan.payloads import build_payloads
+from officeguy_woocommerce.include.stock_plan.payloads import build_payloads
 
 
 def _with_stock_holders(matched: pd.DataFrame, woo: pd.DataFrame, pending_by_holder: pd.Series) -> pd.DataFrame:

@@ -1,8 +1,10 @@
 """``OfficeGuyHook``: the one place that talks to the OfficeGuy (SUMIT) API.
 
 Connection ``officeguy_default`` (type ``officeguy``): host = API base URL (default
-``https://api.sumit.co.il``), login = CompanyID, password = APIKey; extra ``rate_limit_per_minute``
-(default 90), ``timeout``, ``language`` (``en``/``he`` for error messages).
+``https://api.sumit.co.il``), login = CompanyID, password = APIKey; the extras are the
+``extra_field``s of `OfficeGuySettings` (``rate_limit_per_minute``, ``rate_limit_hold_seconds``,
+``timeout``, ``max_attempts``, ``backoff_seconds``, ``language``), each declared in the connection
+form (provider_info.py) and the README. The connection is parsed once, into ``hook.settings``.
 
 What it owns (officeguy-api.md): every call is a JSON POST with ``Credentials`` in the body (1.2);
 the answer is an envelope whose integer ``Status`` decides, not the HTTP code (1.3: 0 ok, 1 business
@@ -17,29 +19,23 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 import requests
 from airflow.sdk import BaseHook
 
-from include.api_http import (
+import officeguy_woocommerce.common.http as api_http
+from officeguy_woocommerce.common.http import (
     AmbiguousWriteError,
-    ApiError,
     AuthError,
     Backoff,
     BusinessError,
+    ConnectionConfigError,
     Pacer,
     TransientError,
-    base_url,
-    classify_transport_error,
-    connection_hint,
-    extra_number,
-    guard_transport_logs,
-    redact,
-    register_secrets,
-    with_retries,
 )
 
 log = logging.getLogger(__name__)
@@ -48,6 +44,7 @@ SYSTEM = "OfficeGuy"
 DEFAULT_BASE_URL = "https://api.sumit.co.il"
 PAGE_SIZE = 1000  # the largest PageSize OfficeGuy accepts (1.5b)
 RATE_LIMIT_HOLD_S = 15.0  # how long every call stays quiet after a 403 (the pacer waits it out)
+LANGUAGES = ("en", "he")  # Content-Language of OfficeGuy's error messages
 
 # Messages that mean the credentials themselves were refused (Status 1 on HTTP 200, section 7).
 _CREDENTIAL_HINTS = ("credential", "apikey", "api key", "companyid", "company id", "פרטי הזדהות", "מפתח")
@@ -90,68 +87,76 @@ class CreatedDocument:
     download_url: str
 
 
-class OfficeGuyHook(BaseHook):
-    """Talks to one OfficeGuy (SUMIT) company through its JSON API."""
+@dataclass(frozen=True)
+class OfficeGuySettings(api_http.ConnectionSettings):
+    """Connection ``officeguy_default`` parsed once (``OfficeGuyHook.settings``)."""
+
+    company_id: int = field(repr=False)
+    api_key: str = api_http.secret_field()
+    timeout: float = api_http.extra_field("timeout", 60, minimum=0.001)
+    max_attempts: int = api_http.extra_field("max_attempts", 6, minimum=1, integer=True)
+    backoff_seconds: float = api_http.extra_field("backoff_seconds", 1.0, minimum=0)
+    rate_limit_per_minute: float = api_http.extra_field("rate_limit_per_minute", 90, minimum=1)
+    rate_limit_hold_seconds: float = api_http.extra_field("rate_limit_hold_seconds", RATE_LIMIT_HOLD_S, minimum=0)
+    language: str = api_http.extra_field("language", "en")
+
+    system = SYSTEM
+    default_url = DEFAULT_BASE_URL
+
+    @classmethod
+    def _parse(cls, conn: Any, extra: dict, conn_id: str, url: str) -> dict[str, Any]:
+        try:
+            company_id = int(str(conn.login or "").strip())
+        except ValueError:
+            raise ConnectionConfigError(
+                f"Connection {conn_id!r}: the Company ID (login) must be a number, as shown at "
+                "app.sumit.co.il/developers/keys/.", system=SYSTEM) from None
+        if not conn.password:
+            raise ConnectionConfigError(f"Connection {conn_id!r} has no API key (password).", system=SYSTEM)
+        language = str(extra.get("language") or "en").strip().lower()
+        if language not in LANGUAGES:
+            raise ConnectionConfigError(f"Connection {conn_id!r}: extra 'language' must be en or he, not "
+                                        f"{extra.get('language')!r}.", system=SYSTEM)
+        return {"company_id": company_id, "api_key": conn.password, "language": language}
+
+
+class OfficeGuyHook(api_http.ApiHookMixin, BaseHook):
+    """Talks to one OfficeGuy (SUMIT) company through its JSON API: ``with OfficeGuyHook() as hook:``
+    (the session is closed on the way out); ``hook.settings`` holds the parsed connection."""
 
     conn_name_attr = "officeguy_conn_id"
     default_conn_name = "officeguy_default"
     conn_type = "officeguy"
     hook_name = "OfficeGuy (SUMIT)"
+    settings_class = OfficeGuySettings
+    backoff_cap = 60.0
 
     def __init__(self, officeguy_conn_id: str = default_conn_name, *, max_attempts: int | None = None,
                  backoff: Backoff | None = None) -> None:
-        super().__init__()
-        self.officeguy_conn_id = officeguy_conn_id
-        self._max_attempts = max_attempts
-        self._backoff = backoff
-        self._session: requests.Session | None = None
-        self.calls = 0
+        super().__init__(officeguy_conn_id, max_attempts=max_attempts, backoff=backoff)
         self.rejected_stock_rows: list[dict] = []  # malformed stock rows of the last list_stock(), with reasons
         self.rejected_item_rows: list[dict] = []  # malformed rows of the last list_income_items()
 
     # ----------------------------------------------------------------- connection
-    def get_conn(self) -> requests.Session:
-        if self._session is not None:
-            return self._session
-        conn = self.get_connection(self.officeguy_conn_id)
-        extra = conn.extra_dejson
-        guard_transport_logs()
-        register_secrets(conn.password)
-        host = base_url(conn.host, conn.schema, conn.port, default=DEFAULT_BASE_URL, conn_id=self.officeguy_conn_id)
-        self._scheme_assumed = bool(conn.host) and "://" not in conn.host and not conn.schema
-        try:
-            company_id = int(str(conn.login or "").strip())
-        except ValueError:
-            raise BusinessError(
-                f"Connection {self.officeguy_conn_id!r}: the Company ID (login) must be a number, as shown at "
-                "app.sumit.co.il/developers/keys/.", system=SYSTEM) from None
-        if not conn.password:
-            raise BusinessError(f"Connection {self.officeguy_conn_id!r} has no API key (password).", system=SYSTEM)
-        self.base_url = host
-        self._credentials = {"CompanyID": company_id, "APIKey": conn.password}
-        self._secrets = [conn.password]
-        cid = self.officeguy_conn_id
-        self.timeout = extra_number(extra, "timeout", 60, cid, minimum=0.001)
-        # retry tuning lives in the connection so that tests and slow sites can change it without code
-        self.max_attempts = self._max_attempts or int(extra_number(extra, "max_attempts", 6, cid, minimum=1,
-                                                                   integer=True))
-        self.backoff = self._backoff or Backoff(base=extra_number(extra, "backoff_seconds", 1.0, cid), cap=60.0)
-        self.rate_limit_hold = extra_number(extra, "rate_limit_hold_seconds", RATE_LIMIT_HOLD_S, cid)
-        self.pacer = Pacer.for_key(f"{host}|{company_id}", extra_number(extra, "rate_limit_per_minute", 90, cid))
+    @cached_property
+    def pacer(self) -> Pacer:
+        """One pacer per API URL and company, shared by every hook of this process."""
+        s = self.settings
+        return Pacer.for_key(f"{s.base_url}|{s.company_id}", s.rate_limit_per_minute)
+
+    @property
+    def rate_limit_hold(self) -> float:
+        return self.settings.rate_limit_hold_seconds
+
+    def _new_session(self, settings: OfficeGuySettings) -> requests.Session:
         session = requests.Session()
         session.headers.update({
             "Content-Type": "application/json",
             "Accept": "application/json",
-            "Content-Language": extra.get("language") or "en",
+            "Content-Language": settings.language,
             "User-Agent": "officeguy-woocommerce-sync/0.1",
         })
-        self._session = session
         return session
-
-    def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
-            self._session = None
 
     # ----------------------------------------------------------------- one call
     def call(self, path: str, body: dict | None = None, *, idempotent: bool = True, what: str = "") -> Any:
@@ -159,23 +164,21 @@ class OfficeGuyHook(BaseHook):
         session = self.get_conn()
         what = what or path
         url = f"{self.base_url}{path}"
+        credentials = {"CompanyID": self.settings.company_id, "APIKey": self.settings.api_key}
 
         def once() -> Any:
             self.pacer.wait()
-            self.calls += 1
+            self._count_call()
             started = time.monotonic()
             try:
-                resp = session.post(url, json={**(body or {}), "Credentials": self._credentials},
+                resp = session.post(url, json={**(body or {}), "Credentials": credentials},
                                     timeout=self.timeout, verify=True)
             except requests.RequestException as exc:
-                err = classify_transport_error(exc, idempotent=idempotent, what=what, system=SYSTEM)
-                err.args = (redact(f"{err} {connection_hint(exc, self.officeguy_conn_id, self.base_url, self._scheme_assumed)}",
-                                   self._secrets),)
-                raise err from None
+                raise self._transport_error(exc, idempotent=idempotent, what=what) from None
             log.debug("OfficeGuy %s -> HTTP %s in %.2fs", path, resp.status_code, time.monotonic() - started)
             return self._data_or_raise(resp, what, idempotent)
 
-        return with_retries(once, self.max_attempts, self.backoff)
+        return self._retrying(once)
 
     def _data_or_raise(self, resp: requests.Response, what: str, idempotent: bool) -> Any:
         if resp.status_code == 403:
@@ -198,7 +201,7 @@ class OfficeGuyHook(BaseHook):
             raise (AmbiguousWriteError if not idempotent else TransientError)(
                 f"OfficeGuy answered {what} with something that is not JSON.", system=SYSTEM) from None
         status = envelope.get("Status")
-        message = redact(str(envelope.get("UserErrorMessage") or ""), self._secrets)
+        message = self._redact(str(envelope.get("UserErrorMessage") or ""))
         if status in (0, "0", "Success"):  # 1.3: accept either form
             return envelope.get("Data")
         if status in (1, "1", "BusinessError"):
@@ -334,12 +337,9 @@ class OfficeGuyHook(BaseHook):
         return data.get("Company") or data
 
     # ----------------------------------------------------------------- UI
-    def test_connection(self) -> tuple[bool, str]:
-        try:
-            company = self.get_company()
-        except ApiError as exc:
-            return False, str(exc)
-        return True, f"Connected to OfficeGuy company {company.get('Name') or company.get('ID') or ''}".strip()
+    def _probe(self) -> str:
+        company = self.get_company()
+        return f"Connected to OfficeGuy company {company.get('Name') or company.get('ID') or ''}".strip()
 
 
 def _whole(value: Any) -> int | None:

@@ -1,8 +1,10 @@
 """``WooCommerceHook``: the one place that talks to a store's wc/v3 REST API.
 
 Connection ``woocommerce_default`` (type ``woocommerce``): host = store base URL, login = consumer
-key, password = consumer secret; extra ``auth`` (basic | query | oauth1), ``verify_ssl`` (bool or a
-CA bundle path), ``timeout`` (seconds).
+key, password = consumer secret; the extras are the ``extra_field``s of `WooCommerceSettings`
+(``auth`` basic | query | oauth1, ``verify_ssl`` bool or a CA bundle path, ``timeout``,
+``max_attempts``, ``backoff_seconds``, ``read_concurrency``), each declared in the connection form
+(provider_info.py) and the README. The connection is parsed once, into ``hook.settings``.
 
 What it owns (woocommerce-api.md): authentication as WooCommerce really does it (A1: keys only over
 HTTPS, OAuth 1.0a one-legged over HTTP, signed by oauthlib), paging that always walks every page
@@ -17,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -31,23 +32,15 @@ from airflow.sdk import BaseHook
 from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth1
 
-from include.api_http import (
+import officeguy_woocommerce.common.http as api_http
+from officeguy_woocommerce.common.http import (
     AmbiguousWriteError,
-    ApiError,
     AuthError,
     Backoff,
     BusinessError,
     ConnectionConfigError,
     TransientError,
-    base_url,
-    classify_transport_error,
-    connection_hint,
-    extra_number,
-    guard_transport_logs,
     parse_retry_after,
-    redact,
-    register_secrets,
-    with_retries,
 )
 
 log = logging.getLogger(__name__)
@@ -143,75 +136,81 @@ class BatchResult:
                     {"create": self.created, "update": self.updated, "delete": self.deleted}[key].append(item)
 
 
-class WooCommerceHook(BaseHook):
-    """Talks to one WooCommerce store through its wc/v3 REST API."""
+@dataclass(frozen=True)
+class WooCommerceSettings(api_http.ConnectionSettings):
+    """Connection ``woocommerce_default`` parsed once (``WooCommerceHook.settings``)."""
+
+    consumer_key: str = api_http.secret_field()
+    consumer_secret: str = api_http.secret_field()
+    auth_mode: str = api_http.extra_field("auth", None)  # None: basic over https, oauth1 over http
+    verify: bool | str = api_http.extra_field("verify_ssl", True)  # or the path of a CA bundle
+    timeout: float = api_http.extra_field("timeout", 60, minimum=0.001)
+    max_attempts: int = api_http.extra_field("max_attempts", 5, minimum=1, integer=True)
+    backoff_seconds: float = api_http.extra_field("backoff_seconds", 0.5, minimum=0)
+    read_concurrency: int = api_http.extra_field("read_concurrency", 4, minimum=1, integer=True)
+
+    system = SYSTEM
+    secret_attrs = ("login", "password")
+
+    @classmethod
+    def _parse(cls, conn: Any, extra: dict, conn_id: str, url: str) -> dict[str, Any]:
+        if not url:
+            raise ConnectionConfigError(f"Connection {conn_id!r} has no Store URL (host).", system=SYSTEM)
+        https = urlsplit(url).scheme == "https"
+        auth = str(extra.get("auth") or ("basic" if https else "oauth1")).strip().lower()
+        if auth not in {"basic", "query", "oauth1"}:
+            raise ConnectionConfigError(f"Connection {conn_id!r}: auth must be basic, query or oauth1, not {auth!r}.",
+                                        system=SYSTEM)
+        if auth in {"basic", "query"} and not https:
+            # A1: over plain HTTP WooCommerce ignores Basic and query keys and answers 401.
+            raise ConnectionConfigError(
+                f"Connection {conn_id!r}: WooCommerce accepts {auth} authentication only over HTTPS; use an "
+                "https:// Store URL or set auth to oauth1.", system=SYSTEM)
+        if not conn.login or not conn.password:
+            raise ConnectionConfigError(f"Connection {conn_id!r} needs the consumer key (login) and consumer "
+                                        "secret (password).", system=SYSTEM)
+        return {"consumer_key": conn.login, "consumer_secret": conn.password, "auth_mode": auth,
+                "verify": _parse_verify(extra.get("verify_ssl", True), conn_id)}
+
+
+class WooCommerceHook(api_http.ApiHookMixin, BaseHook):
+    """Talks to one WooCommerce store through its wc/v3 REST API. Use it as a context manager, which
+    closes its requests session; the connection, checked once, is ``hook.settings``."""
 
     conn_name_attr = "woocommerce_conn_id"
     default_conn_name = "woocommerce_default"
     conn_type = "woocommerce"
     hook_name = "WooCommerce"
+    settings_class = WooCommerceSettings
 
     def __init__(self, woocommerce_conn_id: str = default_conn_name, *, max_attempts: int | None = None,
                  backoff: Backoff | None = None) -> None:
-        super().__init__()
-        self.woocommerce_conn_id = woocommerce_conn_id
-        self._max_attempts = max_attempts
-        self._backoff = backoff
-        self._session: requests.Session | None = None
-        self._calls_lock = threading.Lock()
-        self.calls = 0
+        super().__init__(woocommerce_conn_id, max_attempts=max_attempts, backoff=backoff)
         self.rejected_products: list[dict] = []  # malformed products of the last reads, with reasons
 
     # ----------------------------------------------------------------- connection and session
-    def get_conn(self) -> requests.Session:
-        if self._session is not None:
-            return self._session
-        conn = self.get_connection(self.woocommerce_conn_id)
-        extra = conn.extra_dejson
-        guard_transport_logs()
-        register_secrets(conn.login, conn.password)
-        host = base_url(conn.host, conn.schema, conn.port, conn_id=self.woocommerce_conn_id)
-        self._scheme_assumed = "://" not in (conn.host or "") and not conn.schema
-        if not host:
-            raise BusinessError(f"Connection {self.woocommerce_conn_id!r} has no Store URL (host).", system=SYSTEM)
-        self.base_url = host
-        self._secrets = [conn.login or "", conn.password or ""]
-        https = urlsplit(host).scheme == "https"
-        auth = (extra.get("auth") or ("basic" if https else "oauth1")).lower()
-        if auth not in {"basic", "query", "oauth1"}:
-            raise BusinessError(f"Connection {self.woocommerce_conn_id!r}: auth must be basic, query or oauth1, "
-                                f"not {auth!r}.", system=SYSTEM)
-        if auth in {"basic", "query"} and not https:
-            # A1: over plain HTTP WooCommerce ignores Basic and query keys and answers 401.
-            raise BusinessError(
-                f"Connection {self.woocommerce_conn_id!r}: WooCommerce accepts {auth} authentication only over "
-                "HTTPS; use an https:// Store URL or set auth to oauth1.", system=SYSTEM)
-        if not conn.login or not conn.password:
-            raise BusinessError(f"Connection {self.woocommerce_conn_id!r} needs the consumer key (login) and "
-                                "consumer secret (password).", system=SYSTEM)
-        self.auth_mode = auth
-        cid = self.woocommerce_conn_id
-        self.timeout = extra_number(extra, "timeout", 60, cid, minimum=0.001)
-        self.max_attempts = self._max_attempts or int(extra_number(extra, "max_attempts", 5, cid, minimum=1,
-                                                                   integer=True))
-        self.backoff = self._backoff or Backoff(base=extra_number(extra, "backoff_seconds", 0.5, cid))
-        self.verify = _parse_verify(extra.get("verify_ssl", True), cid)
-        self.read_concurrency = int(extra_number(extra, "read_concurrency", 4, cid, minimum=1, integer=True))
+    @property
+    def auth_mode(self) -> str:
+        return self.settings.auth_mode
+
+    @property
+    def verify(self) -> bool | str:
+        return self.settings.verify
+
+    @property
+    def read_concurrency(self) -> int:
+        return self.settings.read_concurrency
+
+    def _new_session(self, settings: WooCommerceSettings) -> requests.Session:
         session = requests.Session()
         session.headers.update({"Accept": "application/json", "User-Agent": "officeguy-woocommerce-sync/0.1"})
-        if auth == "basic":
-            session.auth = HTTPBasicAuth(conn.login, conn.password)
-        elif auth == "oauth1":
+        if settings.auth_mode == "basic":
+            session.auth = HTTPBasicAuth(settings.consumer_key, settings.consumer_secret)
+        elif settings.auth_mode == "oauth1":
             # One-legged OAuth 1.0a, HMAC-SHA256, parameters in the query string (A1); the JSON body is not signed.
-            session.auth = OAuth1(conn.login, conn.password, signature_method="HMAC-SHA256", signature_type="query")
-        self._query_auth = {"consumer_key": conn.login, "consumer_secret": conn.password} if auth == "query" else {}
-        self._session = session
+            session.auth = OAuth1(settings.consumer_key, settings.consumer_secret, signature_method="HMAC-SHA256",
+                                  signature_type="query")
         return session
-
-    def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
-            self._session = None
 
     # ----------------------------------------------------------------- one request
     def request(self, method: str, path: str, *, params: dict | None = None, json: Any = None,
@@ -222,35 +221,31 @@ class WooCommerceHook(BaseHook):
             idempotent = method.upper() in {"GET", "PUT", "DELETE", "HEAD", "OPTIONS"}
         what = what or f"{method} {path}"
         url = f"{self.base_url}{API_PREFIX}{path}"
-        query = {**(params or {}), **self._query_auth}
+        s = self.settings
+        query_auth = ({"consumer_key": s.consumer_key, "consumer_secret": s.consumer_secret}
+                      if s.auth_mode == "query" else {})
+        query = {**(params or {}), **query_auth}
 
         def once() -> requests.Response:
-            with self._calls_lock:
-                self.calls += 1
+            self._count_call()
             started = time.monotonic()
             try:
                 # verify per request: a REQUESTS_CA_BUNDLE in the environment overrides Session.verify
                 resp = session.request(method, url, params=query, json=json, timeout=self.timeout, verify=self.verify)
             except requests.RequestException as exc:
-                err = classify_transport_error(exc, idempotent=idempotent, what=what, system=SYSTEM)
-                err.args = (f"{err} {connection_hint(exc, self.woocommerce_conn_id, self.base_url, self._scheme_assumed)}",)
-                raise self._redacted(err) from None
+                raise self._transport_error(exc, idempotent=idempotent, what=what) from None
             log.debug("WooCommerce %s %s -> %s in %.2fs", method, path, resp.status_code, time.monotonic() - started)
             self._raise_for(resp, what, idempotent)
             return resp
 
-        return with_retries(once, self.max_attempts, self.backoff)
-
-    def _redacted(self, err: ApiError) -> ApiError:
-        err.args = (redact(str(err), self._secrets),)
-        return err
+        return self._retrying(once)
 
     def _raise_for(self, resp: requests.Response, what: str, idempotent: bool) -> None:
         status = resp.status_code
         if status < 400:
             return
         code, message = _error_fields(resp)
-        detail = redact(f"{message} ({code})" if code else message or resp.reason or "", self._secrets)
+        detail = self._redact(f"{message} ({code})" if code else message or resp.reason or "")
         if status == 429 or status >= 500:
             text = f"WooCommerce answered {status} to {what}: {detail}"
             if status >= 500 and not idempotent:
@@ -436,12 +431,9 @@ class WooCommerceHook(BaseHook):
         return refunds
 
     # ----------------------------------------------------------------- UI
-    def test_connection(self) -> tuple[bool, str]:
-        try:
-            resp = self.request("GET", "/products", params={"per_page": 1, "_fields": "id"})
-        except ApiError as exc:
-            return False, str(exc)
-        return True, f"Connected to {self.base_url}: {resp.headers.get('X-WP-Total', '?')} products."
+    def _probe(self) -> str:
+        resp = self.request("GET", "/products", params={"per_page": 1, "_fields": "id"})
+        return f"Connected to {self.base_url}: {resp.headers.get('X-WP-Total', '?')} products."
 
 
 def _error_fields(resp: requests.Response) -> tuple[str, str]:

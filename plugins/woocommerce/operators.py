@@ -1,200 +1,171 @@
-"""Operators that read from and write to WooCommerce. Thin: hook calls and include/ functions."""
+"""Generic WooCommerce operators: hook calls with their inputs as templated arguments, large data in files.
+
+They import only their own hook and Airflow. Which orders a run reads, what a stock plan writes and what
+the ledger records are decided by the application package (officeguy_woocommerce.app); these operators
+read and write what they are given.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-import pandas as pd
-from airflow.sdk import BaseOperator, Context
+from airflow.sdk import Context
 
-from include import config
-from include.stock_sync import Stage, apply_changes, woo_products_frame
-from stock_sync.ledger import get_ledger
-from woocommerce.hooks import WooCommerceHook
+from officeguy_woocommerce.common.file_output import FileOutputOperator
+from officeguy_woocommerce.woocommerce.hooks import WooCommerceHook
 
 
-class WooCommerceStockExtractOperator(BaseOperator):
-    """Extract every product and variation (stock fields only) to the run's staging folder."""
+def _items(value: Any) -> list[str]:
+    """A templated list: a sequence, or comma-separated text (what a Jinja template renders)."""
+    if value is None:
+        return []
+    parts = value.split(",") if isinstance(value, str) else value
+    return [str(p).strip() for p in parts if str(p).strip()]
 
-    template_fields: Sequence[str] = ("woocommerce_conn_id",)
+
+def _moment(value: Any) -> datetime | None:
+    """A templated time: a datetime, an ISO 8601 text, or empty (None)."""
+    if value in (None, "", "None"):
+        return None
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+class WooCommerceStockExtractOperator(FileOutputOperator):
+    """Every product and variation, stock fields only, into ``output_path`` as JSON:
+    ``{"products": [...], "rejected": [...]}`` (a malformed product is left out with its reason)."""
+
+    template_fields: Sequence[str] = ("woocommerce_conn_id", "output_path")
 
     def __init__(self, *, woocommerce_conn_id: str = WooCommerceHook.default_conn_name, **kwargs) -> None:
         super().__init__(**kwargs)
         self.woocommerce_conn_id = woocommerce_conn_id
 
     def execute(self, context: Context) -> dict:
-        settings = config.load()
-        hook = WooCommerceHook(self.woocommerce_conn_id)
-        frame = woo_products_frame(hook.list_stock_items())
-        stage = Stage(settings.home, self.dag_id, context["run_id"])
-        path = stage.write("woo_products", frame)
-        orders = self._orders_not_in_officeguy_yet(hook, settings)
-        orders_path = stage.write_json("pending_orders", orders)
+        with WooCommerceHook(self.woocommerce_conn_id) as hook:
+            products = hook.list_stock_items()
         for row in hook.rejected_products:
             self.log.warning("%s", row["reason"])
-        self.log.info("WooCommerce: %d products and variations, %d recent orders in %d API calls",
-                      len(frame), len(orders), hook.calls)
-        return {"path": path, "products": len(frame), "api_calls": hook.calls, "store": hook.base_url,
-                "orders_path": orders_path, "rejected": hook.rejected_products}
+        path = self.write_output({"products": [dataclasses.asdict(p) for p in products],
+                                              "rejected": hook.rejected_products})
+        self.log.info("WooCommerce: %d products and variations in %d API calls, written to %s", len(products),
+                      hook.calls, path)
+        return {"path": path, "products": len(products), "api_calls": hook.calls, "store": hook.base_url,
+                "conn_id": self.woocommerce_conn_id, "rejected": hook.rejected_products}
+
+
+class WooCommerceOrdersExtractOperator(FileOutputOperator):
+    """Orders into ``output_path`` as a JSON list: those modified in ``[modified_after, modified_before]``
+    in ``statuses`` (when a window is given), plus the orders ``order_ids`` names, whatever their date.
+    Ids the store does not have are returned as ``unknown_order_ids`` (``order_ids`` only)."""
+
+    template_fields: Sequence[str] = ("woocommerce_conn_id", "output_path", "modified_after", "modified_before",
+                                      "statuses", "order_ids")
+
+    def __init__(self, *, modified_after: Any = None, modified_before: Any = None,
+                 statuses: Sequence[str] | str = (), order_ids: Sequence[int] | str = (),
+                 woocommerce_conn_id: str = WooCommerceHook.default_conn_name, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.modified_after = modified_after
+        self.modified_before = modified_before
+        self.statuses = statuses
+        self.order_ids = order_ids
+        self.woocommerce_conn_id = woocommerce_conn_id
+
+    def execute(self, context: Context) -> dict:
+        after, before = _moment(self.modified_after), _moment(self.modified_before)
+        ids = sorted({int(i) for i in _items(self.order_ids)})
+        orders: list[dict] = []
+        with WooCommerceHook(self.woocommerce_conn_id) as hook:
+            if after is not None and before is not None and before > after:
+                orders = hook.list_orders(modified_after=after, modified_before=before, statuses=_items(self.statuses))
+            seen = {int(o["id"]) for o in orders}
+            if ids:
+                orders += [o for o in hook.list_orders(include=ids) if int(o["id"]) not in seen]
+        unknown = sorted(set(ids) - {int(o["id"]) for o in orders})
+        for order_id in unknown:
+            self.log.warning("Order %s is not in store %s (or not in a status the store lists): nothing is done "
+                             "for it.", order_id, hook.base_url)
+        path = self.write_output(orders)
+        window = [after.isoformat(), before.isoformat()] if after and before else None
+        self.log.info("WooCommerce: %d orders (window %s, %d named) in %d API calls", len(orders), window, len(ids),
+                      hook.calls)
+        return {"path": path, "orders": len(orders), "store": hook.base_url, "window": window,
+                "api_calls": hook.calls, "unknown_order_ids": unknown}
+
+
+class WooCommerceStockApplyOperator(FileOutputOperator):
+    """Write stock fields in batches of at most 100 (variations through their parent's batch endpoint),
+    and check what the store kept, item by item.
+
+    ``payloads_path``: JSON ``{"products": [{"id", <field>: <value>}], "variations": {"<parent id>": [...]}}``.
+    The outcome of each item goes to ``output_path`` as a JSON list of ``{"id", "parent_id", "outcome":
+    "applied" | "failed" | "dry_run", "error"}``. A failed item never stops the others; an item the store
+    answered for with another value than the one sent (a parent-managed variation ignores a quantity)
+    counts as failed."""
+
+    template_fields: Sequence[str] = ("woocommerce_conn_id", "payloads_path", "output_path", "dry_run")
+
+    def __init__(self, *, payloads_path: str, dry_run: bool | str = False,
+                 woocommerce_conn_id: str = WooCommerceHook.default_conn_name, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.payloads_path = payloads_path
+        self.dry_run = dry_run
+        self.woocommerce_conn_id = woocommerce_conn_id
+
+    def execute(self, context: Context) -> dict:
+        payloads = json.loads(Path(self.payloads_path).read_text(encoding="utf-8"))
+        groups = [(0, payloads.get("products") or [])]
+        groups += [(int(parent), items) for parent, items in (payloads.get("variations") or {}).items()]
+        dry_run = str(self.dry_run).strip().lower() in ("true", "1", "yes")
+        outcomes: list[dict] = []
+        calls = 0
+        if dry_run:
+            outcomes = [{"id": int(i["id"]), "parent_id": p, "outcome": "dry_run", "error": ""}
+                        for p, items in groups for i in items]
+        else:
+            with WooCommerceHook(self.woocommerce_conn_id) as hook:
+                for parent_id, items in groups:
+                    if items:
+                        outcomes += self._send(hook, parent_id, items)
+                calls = hook.calls
+        failed = [o for o in outcomes if o["outcome"] == "failed"]
+        for row in failed:
+            self.log.error("Not written: Woo id %s: %s. The next run tries again; if it keeps failing, check the "
+                           "product in WooCommerce.", row["id"], row["error"])
+        path = self.write_output(outcomes)
+        applied = sum(1 for o in outcomes if o["outcome"] == "applied")
+        self.log.info("%s %d of %d items in %d API calls", "Dry run: would write" if dry_run else "Wrote",
+                      len(outcomes) - len(failed), len(outcomes), calls)
+        return {"applied": applied, "failed": len(failed), "dry_run": dry_run, "api_calls": calls,
+                "outcome_path": path}
 
     @staticmethod
-    def _orders_not_in_officeguy_yet(hook: WooCommerceHook, settings) -> list[dict]:
-        """Orders that may have reduced Woo stock without an OfficeGuy document yet (I3): those
-        modified since the orders flow's watermark (every earlier one has a ledger row), and those
-        whose ledger row is still open."""
-        from datetime import UTC, datetime
+    def _send(hook: WooCommerceHook, parent_id: int, items: list[dict]) -> list[dict]:
+        def outcome(item: dict, error: str = "") -> dict:
+            return {"id": int(item["id"]), "parent_id": parent_id, "outcome": "failed" if error else "applied",
+                    "error": error}
 
-        from include.order_documents import STOCK_REDUCING_STATUSES
-
-        ledger, store = get_ledger(), hook.base_url
-        mark = ledger.watermark("orders", store)
-        go_live = datetime(settings.go_live.year, settings.go_live.month, settings.go_live.day, tzinfo=UTC)
-        since = max(go_live, mark - settings.window_overlap) if mark else go_live
-        # cancelled/refunded too: their restored units wait for a credit in OfficeGuy (I3)
-        orders = hook.list_orders(modified_after=since,
-                                  statuses=sorted({*STOCK_REDUCING_STATUSES, "cancelled", "refunded"}))
-        seen = {o["id"] for o in orders}
-        # Orders that reduced Woo stock in a status the orders flow does not document (on-hold by
-        # default) have no ledger row: read them all, whatever their date, or they stop counting.
-        waiting = sorted(set(STOCK_REDUCING_STATUSES) - set(settings.order_statuses))
-        if waiting:
-            extra = hook.list_orders(statuses=waiting)
-            orders += [o for o in extra if o["id"] not in seen]
-            seen |= {o["id"] for o in extra}
-        open_ids = sorted(({r.woo_order_id for r in ledger.undocumented_sales(store)}
-                           | set(ledger.open_credit_order_ids(store))) - seen)
-        if open_ids:
-            orders += hook.list_orders(include=open_ids)
-        return orders
-
-
-class WooCommerceStockApplyOperator(BaseOperator):
-    """Write a stock plan's changes to the store in batches and record each one in the ledger."""
-
-    template_fields: Sequence[str] = ("woocommerce_conn_id", "plan")
-
-    def __init__(self, *, plan: Any, woocommerce_conn_id: str = WooCommerceHook.default_conn_name,
-                 **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.plan = plan
-        self.woocommerce_conn_id = woocommerce_conn_id
-
-    def execute(self, context: Context) -> dict:
-        plan = self.plan
-        dry_run = bool(context["params"].get("dry_run"))
-        changes = Stage.read(plan["changes_path"])
-        hook = WooCommerceHook(self.woocommerce_conn_id)
-        result = apply_changes(changes, hook, dry_run=dry_run)
-        get_ledger().record_changes(plan["run_pk"], plan["store"], result.rows)
-        outcome_path = Stage(config.load().home, self.dag_id, context["run_id"]).write(
-            "applied", pd.DataFrame(result.rows, columns=[*changes.columns, "outcome", "error"]))
-        for row in result.failed:
-            self.log.error("Not written: %s (Woo id %s, SKU %s) %s -> %s: %s. The next run tries again; "
-                           "if it keeps failing, check the product in WooCommerce.",
-                           row["name"], row["woo_id"], row["sku"] or "-", row["old"], row["new"], row["error"])
-        self.log.info("%s %d of %d changes in %d API calls", "Dry run: would write" if dry_run else "Wrote",
-                      len(result.rows) - len(result.failed), len(result.rows), hook.calls)
-        return {"applied": result.applied, "failed": len(result.failed), "dry_run": dry_run,
-                "api_calls": hook.calls, "outcome_path": outcome_path}
-
-
-class WooCommerceOrdersExtractOperator(BaseOperator):
-    """Extract the orders modified in the run's window (or the ``order_ids`` param) to staging.
-
-    Window: the data interval for scheduled runs and backfills, else the stored watermark to the
-    run's time (manual runs have no interval); reaching back by the configured overlap. Orders
-    whose documents are still open in the ledger are read again too, whatever their window (I2).
-    """
-
-    template_fields: Sequence[str] = ("woocommerce_conn_id",)
-
-    def __init__(self, *, woocommerce_conn_id: str = WooCommerceHook.default_conn_name, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.woocommerce_conn_id = woocommerce_conn_id
-
-    def execute(self, context: Context) -> dict:
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from include.orders_sync import before_go_live, window
-
-        settings = config.load()
-        refusal = before_go_live((context.get("data_interval_start"), context.get("data_interval_end")),
-                                 settings.go_live)
-        if refusal:
-            raise AirflowFailException(refusal)
-        hook = WooCommerceHook(self.woocommerce_conn_id)
-        hook.get_conn()
-        store, ledger = hook.base_url, get_ledger()
-        order_ids = [int(i) for i in context["params"].get("order_ids") or []]
-        statuses = sorted({*settings.order_statuses, "cancelled", "refunded"})
-        span = None
-        unknown: list[int] = []
-        if order_ids:
-            orders = hook.list_orders(include=order_ids)
-            unknown = sorted(set(order_ids) - {int(o["id"]) for o in orders})
-            for order_id in unknown:
-                self.log.warning("order_ids names order %s, which store %s does not have (or not in a status this "
-                                 "sync reads): nothing is done for it.", order_id, store)
-        else:
-            interval = (context.get("data_interval_start"), context.get("data_interval_end"))
-            run_type = context["dag_run"].run_type
-            start, end = window(interval, watermark=ledger.watermark("orders", store),
-                                run_after=context["dag_run"].run_after, go_live=settings.go_live,
-                                overlap=settings.window_overlap, run_type=str(getattr(run_type, "value", run_type)))
-            span = [start.isoformat(), end.isoformat()]
-            orders = hook.list_orders(modified_after=start, modified_before=end, statuses=statuses) if end > start else []
-            seen = {o["id"] for o in orders}
-            open_ids = sorted(({r.woo_order_id for r in ledger.documents(store, states=("pending", "failed", "claimed"))}
-                               | set(ledger.unwritten_order_ids(store))) - seen)
-            if open_ids:
-                orders += hook.list_orders(include=open_ids)
-        unique = list({o["id"]: o for o in orders}.values())
-        self._mark_stock_holders(hook, unique)
-        path = Stage(settings.home, self.dag_id, context["run_id"]).write_json("orders", unique)
-        # The store's tax settings decide how each document states VAT: read once per run.
-        tax = {"calc_taxes": hook.get_setting("general", "woocommerce_calc_taxes") == "yes",
-               "prices_include_tax": hook.get_setting("tax", "woocommerce_prices_include_tax") == "yes"} \
-            if unique else {}
-        self.log.info("WooCommerce: %d orders (window %s) in %d API calls; taxes %s", len(unique),
-                      span or order_ids, hook.calls, tax or "not read (no orders)")
-        return {"path": path, "orders": len(unique), "store": store, "window": span, "api_calls": hook.calls,
-                "store_tax": tax, "unknown_order_ids": unknown}
-
-
-    def _mark_stock_holders(self, hook: WooCommerceHook, orders: list[dict]) -> None:
-        """A sold variation whose parent manages its stock sells from the parent's card (include/orders_sync)."""
-        from include.orders_sync import mark_stock_holders, stock_holder_parents
-
-        parent_managed: dict[int, int] = {}
-        for parent, variations in stock_holder_parents(orders).items():
-            # a read that fails fails the extract (retried): a guess could move the wrong card
-            parent_managed.update(hook.parent_managed_variations(parent, variations))
-        if parent_managed:
-            self.log.info("%d order lines sell variations whose parent manages the stock: documented on the "
-                          "parent's card", mark_stock_holders(orders, parent_managed))
-
-
-class WooCommerceOrderWriteBackOperator(BaseOperator):
-    """Write each new document's id and number into its order (meta) and add an order note."""
-
-    template_fields: Sequence[str] = ("woocommerce_conn_id", "orders")
-
-    def __init__(self, *, orders: Any, woocommerce_conn_id: str = WooCommerceHook.default_conn_name,
-                 **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.orders = orders
-        self.woocommerce_conn_id = woocommerce_conn_id
-
-    def execute(self, context: Context) -> dict:
-        from include.orders_sync import write_back
-
-        if context["params"].get("dry_run"):
-            return {"failed": [], "api_calls": 0}
-        hook = WooCommerceHook(self.woocommerce_conn_id)
-        order_ids = [o["id"] for o in Stage.read_json(self.orders["path"])]
-        report = write_back(get_ledger(), self.orders["store"], hook, add_note=config.load().order_note,
-                            order_ids=order_ids)
-        for item in report.failed:
-            self.log.error("Order %s: %s", item["order"], item["error"])
-        return {"failed": report.failed, "api_calls": hook.calls}
+        try:
+            batch = hook.update_variations(parent_id, items) if parent_id else hook.update_products(items)
+        except Exception as exc:  # the whole call failed after the hook's retries: these items are not written
+            return [outcome(item, str(exc) or type(exc).__name__) for item in items]
+        answered = {int(u["id"]): u for u in batch.updated}
+        errors = {int(e.id): e for e in batch.errors if e.id is not None}
+        results = []
+        for item in items:
+            item_id = int(item["id"])
+            if item_id in errors:
+                results.append(outcome(item, f"{errors[item_id].code}: {errors[item_id].message}"))
+            elif item_id not in answered:
+                results.append(outcome(item, "the store did not answer for this item"))
+            else:
+                kept = {k: answered[item_id].get(k) for k in item if k != "id"}
+                wrong = {k: v for k, v in kept.items() if v != item[k]}
+                results.append(outcome(item, "; ".join(f"the store kept {k}={v!r} instead of {item[k]!r}"
+                                                       for k, v in wrong.items())))
+        return results

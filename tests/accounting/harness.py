@@ -69,8 +69,8 @@ class Shop:
     """The two sandboxes of one group, driven through the project's own hooks (OAuth 1.0a over HTTP)."""
 
     def __init__(self, woo, og) -> None:
-        from officeguy.hooks import OfficeGuyHook
-        from woocommerce.hooks import WooCommerceHook
+        from officeguy_woocommerce.officeguy.hooks import OfficeGuyHook
+        from officeguy_woocommerce.woocommerce.hooks import WooCommerceHook
 
         self.woo_sandbox, self.og_sandbox = woo, og
         self.woo, self.og = WooCommerceHook(), OfficeGuyHook()
@@ -160,10 +160,10 @@ def _apply(shop: Shop, run: ScenarioRun, event: Event) -> None:
 @contextmanager
 def group_run(group: Group, base: Path) -> Iterator[GroupRun]:
     """Set the group up, run it through the orders DAG, and yield the sandboxes' state (sandboxes alive)."""
-    from officeguy.hooks import OfficeGuyHook
+    from officeguy_woocommerce.app import ledger_connection as ledger_module
+    from officeguy_woocommerce.officeguy.hooks import OfficeGuyHook
     from sandbox.officeguy.testing import og_sandbox
     from sandbox.woocommerce.testing import woo_sandbox
-    from stock_sync import ledger as ledger_module
     from tests.helpers import purchase_order
 
     with pytest.MonkeyPatch.context() as mp, \
@@ -248,8 +248,8 @@ def group_run(group: Group, base: Path) -> Iterator[GroupRun]:
 
 
 def _report_text(run_id: str) -> str:
-    from include.reports import report_path
-    from stock_sync.run_report import reports_folder
+    from officeguy_woocommerce.app.report_tasks import reports_folder
+    from officeguy_woocommerce.include.reports import report_path
 
     path = report_path(reports_folder(), ORDERS_DAG, run_id)
     return path.read_text(encoding="utf-8") if path.exists() else ""

@@ -4,7 +4,7 @@ status changes, an edit) and the OfficeGuy documents it must become.
 
 Every amount below is worked by hand from WooCommerce 9.4.3's arithmetic (IL VAT 18% on the
 standard class, 0% on zero-rate, line taxes rounded per line) and from the rules in the module
-docstring of `include/order_documents.py`; nothing was copied from a run.
+docstring of `include/documents/`; nothing was copied from a run.
 
 Expected document (`Doc`):
 - `doc`: "sale", "receipt", "refund1", "refund2" (the scenario's refunds in the order they were

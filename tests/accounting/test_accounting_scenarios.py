@@ -106,7 +106,7 @@ from typing import Any
 
 import pytest
 
-from include.order_documents import external_reference
+from officeguy_woocommerce.include.documents import external_reference
 from tests.accounting.harness import GroupRun
 from tests.accounting.scenarios import EXCLUSIVE, GROUPS, INCLUSIVE, PLAIN, Doc, Group, Scenario
 

@@ -82,7 +82,7 @@ def airflow_stack(tmp_path, postgres_url, missed_orders):
         "AIRFLOW__CORE__PARALLELISM": "4",
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(home / "plugins"),  # none: the project is an installed provider
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__API_AUTH__JWT_SECRET": "test-jwt-secret-for-this-run-only",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
@@ -91,7 +91,7 @@ def airflow_stack(tmp_path, postgres_url, missed_orders):
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_free_port()),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(_free_port()),
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "dags"), str(ROOT / "plugins"), str(ROOT)]),
+        "PYTHONPATH": str(ROOT),  # the sandboxes; the project itself is installed
         "STOCK_SYNC_HOME": str(tmp_path / "stock_sync"),
         "STOCK_SYNC_GO_LIVE": (yesterday - timedelta(days=2)).date().isoformat(),
         "STOCK_SYNC_ORDERS_EVERY": "15",
@@ -162,7 +162,7 @@ def _backfill_done(engine) -> bool:
 
 def test_a_backfill_recovers_missed_orders_once(airflow_stack):
     cli, engine, woo, og, orders, yesterday, logs, port = airflow_stack
-    from officeguy.hooks import OfficeGuyHook
+    from officeguy_woocommerce.officeguy.hooks import OfficeGuyHook
 
     fmt = "%Y-%m-%dT%H:%M:%S+00:00"
     start, end = yesterday.strftime(fmt), (yesterday + timedelta(minutes=30)).strftime(fmt)
@@ -227,7 +227,7 @@ def test_a_backfill_recovers_missed_orders_once(airflow_stack):
     refused = _scalar(engine, "SELECT string_agg(state, ',') FROM dag_run WHERE dag_id = :d AND run_type = 'backfill' "
                       "AND logical_date < :t", d=DAG_ID, t=yesterday - timedelta(days=5))
     assert refused and set(refused.split(",")) == {"failed"}
-    from include.ledger import Ledger, sqlite_url
+    from officeguy_woocommerce.include.ledger import Ledger, sqlite_url
 
     runs = Ledger(sqlite_url(logs.parent / "stock_sync" / "ledger.sqlite")).runs(flow="orders")
     assert any("before the go-live date" in r.message for r in runs if r.status == "failed"), [r.message for r in runs]

@@ -24,7 +24,7 @@ def sync_home(tmp_path, monkeypatch):
     home = tmp_path / "stock_sync"
     monkeypatch.setenv("STOCK_SYNC_HOME", str(home))
     monkeypatch.delenv("AIRFLOW_CONN_STOCK_SYNC_DB", raising=False)
-    from stock_sync import ledger as ledger_module
+    from officeguy_woocommerce.app import ledger_connection as ledger_module
 
     ledger_module._ledger.cache_clear()
     return home

@@ -12,16 +12,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from officeguy.hooks import OfficeGuyHook
+from officeguy_woocommerce.officeguy.hooks import OfficeGuyHook
+from officeguy_woocommerce.woocommerce.hooks import WooCommerceHook
 from tests.dags.test_orders_dag import ORDERS, STOCK, _catalogue_picks, _documents, _paid_order
 from tests.helpers import run_dag, state
-from woocommerce.hooks import WooCommerceHook
 
 pytestmark = pytest.mark.airflow
 
 
 def _ledger():
-    from stock_sync.ledger import get_ledger
+    from officeguy_woocommerce.app.ledger_connection import get_ledger
 
     return get_ledger()
 
@@ -147,7 +147,7 @@ def test_a_failed_write_back_is_retried_and_a_lost_ledger_makes_no_second_docume
 
     # the ledger is lost while the order carries no document id (its write-back never happened)
     woo_hook.update_order(order["id"], {"meta_data": [{"key": "OfficeGuyDocumentID", "value": ""}]})
-    from stock_sync import ledger as ledger_module
+    from officeguy_woocommerce.app import ledger_connection as ledger_module
 
     ledger_module._ledger.cache_clear()
     for path in sync_home.glob("ledger.sqlite*"):
@@ -190,7 +190,7 @@ def test_a_refund_after_a_lost_ledger_is_still_credited(airflow_db, stores, sync
     woo.arm_fault(kind="status", status=500, method="PUT", path=f"/orders/{order['id']}", times=50)
     run_dag(ORDERS)  # documented; the store is never told
     woo.clear_faults()
-    from stock_sync import ledger as ledger_module
+    from officeguy_woocommerce.app import ledger_connection as ledger_module
 
     ledger_module._ledger.cache_clear()
     for path in sync_home.glob("ledger.sqlite*"):

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from officeguy.hooks import OfficeGuyHook
+from officeguy_woocommerce.officeguy.hooks import OfficeGuyHook
+from officeguy_woocommerce.woocommerce.hooks import WooCommerceHook
 from tests.helpers import purchase_order, run_dag, sale, state
-from woocommerce.hooks import WooCommerceHook
 
 ORDERS = "woocommerce_orders_to_officeguy"
 STOCK = "officeguy_stock_to_woocommerce"
@@ -36,21 +36,21 @@ def _product_without_card(woo_hook, og_hook):
 
 
 def _last_stock_run():
-    from stock_sync.ledger import get_ledger
+    from officeguy_woocommerce.app.ledger_connection import get_ledger
 
     return get_ledger().runs(flow="stock", limit=1)[0]
 
 
 def _staged(dag_run, name: str):
-    from include import config
-    from include.stock_sync import Stage
+    from officeguy_woocommerce.include import config
+    from officeguy_woocommerce.include.staging import Stage
 
     return Stage.read(str(Stage(config.load().home, STOCK, dag_run.run_id).dir / f"{name}.json"))
 
 
 def _report(dag_run) -> str:
-    from include.reports import report_path
-    from stock_sync.run_report import reports_folder
+    from officeguy_woocommerce.app.report_tasks import reports_folder
+    from officeguy_woocommerce.include.reports import report_path
 
     return report_path(reports_folder(), STOCK, dag_run.run_id).read_text(encoding="utf-8")
 
@@ -58,8 +58,8 @@ def _report(dag_run) -> str:
 def _item_map_row(og_item_id: int):
     from sqlalchemy import select
 
-    from include.ledger import ItemMap
-    from stock_sync.ledger import get_ledger
+    from officeguy_woocommerce.app.ledger_connection import get_ledger
+    from officeguy_woocommerce.include.ledger import ItemMap
 
     with get_ledger().session() as s:
         return s.scalars(select(ItemMap).where(ItemMap.og_item_id == og_item_id)).one()
@@ -137,8 +137,8 @@ def test_the_shipping_card_is_a_service_card_not_an_unmatched_item(airflow_db, s
 
 
 def test_a_bad_service_item_ids_setting_fails_the_plan_naming_it(airflow_db, stores, monkeypatch):
-    from include import config
-    from stock_sync.tasks import service_item_ids, service_labels
+    from officeguy_woocommerce.app.stock_tasks import service_item_ids, service_labels
+    from officeguy_woocommerce.include import config
 
     settings = config.load()
     assert service_item_ids(settings, {"STOCK_SYNC_SERVICE_ITEM_IDS": " 12, 13 ,"}) == {12, 13}

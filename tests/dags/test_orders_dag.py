@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from officeguy.hooks import OfficeGuyHook
+from officeguy_woocommerce.officeguy.hooks import OfficeGuyHook
+from officeguy_woocommerce.woocommerce.hooks import WooCommerceHook
 from tests.helpers import run_dag, state
-from woocommerce.hooks import WooCommerceHook
 
 ORDERS = "woocommerce_orders_to_officeguy"
 STOCK = "officeguy_stock_to_woocommerce"
@@ -128,8 +128,8 @@ def test_faults_on_document_create_still_give_exactly_one_document(airflow_db, s
 
 
 def test_a_task_killed_between_claim_and_record_is_recovered_without_a_duplicate(airflow_db, stores):
-    from include.order_documents import external_reference
-    from stock_sync.ledger import get_ledger
+    from officeguy_woocommerce.app.ledger_connection import get_ledger
+    from officeguy_woocommerce.include.documents import external_reference
 
     woo, og = stores
     woo_hook, og_hook = WooCommerceHook(), OfficeGuyHook()
@@ -163,7 +163,7 @@ def test_a_task_killed_between_claim_and_record_is_recovered_without_a_duplicate
 
 
 def test_a_line_without_product_parks_that_order_and_the_others_go_on(airflow_db, stores):
-    from stock_sync.ledger import get_ledger
+    from officeguy_woocommerce.app.ledger_connection import get_ledger
 
     woo, og = stores
     woo_hook = WooCommerceHook()
@@ -244,9 +244,9 @@ def test_two_overlapping_runs_on_postgresql_create_one_document_per_order(airflo
     """Two workers document the same orders at once against one PostgreSQL ledger."""
     import threading
 
-    from include.ledger import Ledger
-    from include.order_documents import DocumentSettings
-    from include.orders_sync import DocumentContext, create_documents, ensure_cards, plan
+    from officeguy_woocommerce.include.documents import DocumentSettings
+    from officeguy_woocommerce.include.ledger import Ledger
+    from officeguy_woocommerce.include.orders_sync import DocumentContext, create_documents, ensure_cards, plan
 
     woo, og = stores
     woo_hook = WooCommerceHook()
@@ -331,7 +331,7 @@ def test_an_order_of_200_lines_and_one_for_a_deleted_product_are_documented(airf
 
 
 def test_an_order_the_official_plugin_documented_is_recorded_not_documented_again(airflow_db, stores):
-    from stock_sync.ledger import get_ledger
+    from officeguy_woocommerce.app.ledger_connection import get_ledger
 
     woo, og = stores
     woo_hook = WooCommerceHook()

@@ -6,10 +6,10 @@ import math
 
 import pytest
 
-from officeguy.hooks import OfficeGuyHook
+from officeguy_woocommerce.officeguy.hooks import OfficeGuyHook
+from officeguy_woocommerce.woocommerce.hooks import WooCommerceHook
 from tests.helpers import purchase_order, run_dag, sale
 from tests.helpers import state as _state
-from woocommerce.hooks import WooCommerceHook
 
 DAG_ID = "officeguy_stock_to_woocommerce"
 pytestmark = pytest.mark.airflow
@@ -71,7 +71,7 @@ def test_a_dry_run_writes_nothing_but_records_the_plan(airflow_db, stores):
     assert _state(dag_run) == "success"
     assert not any("batch" in kind for kind in woo.stats())
     assert {p.id: (p.stock_quantity, p.stock_status) for p in _woo_by_id().values()} == before
-    from stock_sync.ledger import get_ledger
+    from officeguy_woocommerce.app.ledger_connection import get_ledger
 
     run = get_ledger().runs(flow="stock")[0]
     assert run.status == "dry_run" and run.counts["changed"] > 0
@@ -93,7 +93,7 @@ def test_skus_param_limits_the_run(airflow_db, stores):
     dag_run = run_dag(DAG_ID, skus=[changed_sku])
 
     assert _state(dag_run) == "success"
-    from stock_sync.ledger import get_ledger
+    from officeguy_woocommerce.app.ledger_connection import get_ledger
 
     run = get_ledger().runs(flow="stock")[0]
     assert [c.sku for c in get_ledger().changes(run_pk=run.id)] == [changed_sku]
@@ -120,7 +120,7 @@ def test_the_brake_stops_a_mass_zeroing_and_force_passes_it(airflow_db, stores):
 
     assert _state(blocked) == "failed"
     assert not any("batch" in kind for kind in woo.stats())
-    from stock_sync.ledger import get_ledger
+    from officeguy_woocommerce.app.ledger_connection import get_ledger
 
     run = get_ledger().runs(flow="stock")[0]
     assert run.status == "blocked"
@@ -143,7 +143,7 @@ def test_an_empty_stock_list_is_braked(airflow_db, tmp_path, woo_conn, og_conn, 
         dag_run = run_dag(DAG_ID)
         assert _state(dag_run) == "failed"
         assert not any("batch" in kind for kind in woo.stats())
-    from stock_sync.ledger import get_ledger
+    from officeguy_woocommerce.app.ledger_connection import get_ledger
 
     assert "no stock items" in get_ledger().runs(flow="stock")[0].message
 
@@ -152,7 +152,7 @@ def test_an_empty_stock_list_is_braked(airflow_db, tmp_path, woo_conn, og_conn, 
 def test_the_ledger_on_postgresql(airflow_db, stores, postgres_url, monkeypatch):
     import json
 
-    from stock_sync import ledger as ledger_module
+    from officeguy_woocommerce.app import ledger_connection as ledger_module
 
     monkeypatch.setenv("AIRFLOW_CONN_STOCK_SYNC_DB", json.dumps({"conn_type": "generic", "extra": {
         "sqlalchemy_url": postgres_url}}))

@@ -9,9 +9,9 @@ import json
 
 import pytest
 
-from officeguy.hooks import OfficeGuyHook
+from officeguy_woocommerce.officeguy.hooks import OfficeGuyHook
+from officeguy_woocommerce.woocommerce.hooks import WooCommerceHook
 from tests.helpers import run_dag, state
-from woocommerce.hooks import WooCommerceHook
 
 STOCK = "officeguy_stock_to_woocommerce"
 ORDERS = "woocommerce_orders_to_officeguy"
@@ -104,7 +104,7 @@ def test_rules_table(shop):
     assert s.get(single["id"])["sold_individually"] is True and s.get(single["id"])["stock_quantity"] == 9
     # opt-out: never written, listed as skipped
     assert s.get(opted_out["id"])["stock_quantity"] == 3
-    from stock_sync.ledger import get_ledger
+    from officeguy_woocommerce.app.ledger_connection import get_ledger
 
     run = get_ledger().runs(flow="stock")[0]
     assert run.counts["skipped_by_reason"].get("opted out") == 1

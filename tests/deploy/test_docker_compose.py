@@ -53,8 +53,9 @@ def test_every_airflow_service_runs_the_project_image_on_postgres_with_the_local
         assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
         assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql")
         assert svc["build"] == "." and svc["image"].startswith("stock-sync-airflow")
-        assert {"./dags:/opt/airflow/dags", "./plugins:/opt/airflow/plugins",
-                "./include:/opt/airflow/include"} <= set(svc["volumes"])
+        assert "./dags:/opt/airflow/dags" in svc["volumes"]
+        # the project is installed in the image: its folders are not mounted where Airflow would scan them
+        assert not [v for v in svc["volumes"] if v.startswith(("./plugins", "./include"))]
         assert "deploy/connections.env" in svc["env_file"]
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "FROM apache/airflow:3.3.2" in dockerfile and "pip install" in dockerfile

@@ -14,11 +14,11 @@ from urllib.parse import parse_qs, urlsplit
 import pandas as pd
 import pytest
 
-from include.api_http import BusinessError
-from include.stock_plan import PlanOptions, plan_stock
-from include.stock_sync import og_items_frame, woo_products_frame
-from officeguy.hooks import OfficeGuyHook
-from woocommerce.hooks import WooCommerceHook, WooProduct
+from officeguy_woocommerce.common.http import BusinessError
+from officeguy_woocommerce.include.stock_io import og_items_frame, woo_products_frame
+from officeguy_woocommerce.include.stock_plan import PlanOptions, plan_stock
+from officeguy_woocommerce.officeguy.hooks import OfficeGuyHook
+from officeguy_woocommerce.woocommerce.hooks import WooCommerceHook, WooProduct
 
 STOCK_LIST = "/stock/stock/list/"
 

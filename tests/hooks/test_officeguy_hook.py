@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from include.api_http import AmbiguousWriteError, AuthError, BusinessError
-from officeguy.hooks import OfficeGuyHook
+from officeguy_woocommerce.common.http import AmbiguousWriteError, AuthError, BusinessError, ConnectionConfigError
+from officeguy_woocommerce.officeguy.hooks import OfficeGuyHook
 from sandbox.officeguy.testing import og_sandbox
 from tests.helpers import purchase_order, sale
 
@@ -114,7 +114,7 @@ def test_wrong_credentials_give_a_clear_error_without_the_key(og, og_conn):
 
 def test_company_id_must_be_a_number(og, og_conn):
     hook = OfficeGuyHook(og_conn(og, company_id="acme"))
-    with pytest.raises(BusinessError, match="Company ID"):
+    with pytest.raises(ConnectionConfigError, match="Company ID"):
         hook.list_stock()
 
 

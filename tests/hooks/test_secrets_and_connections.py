@@ -12,7 +12,7 @@ import logging
 
 import pytest
 
-from include.api_http import ConnectionConfigError, UrlCredentialsError, base_url, redact
+from officeguy_woocommerce.common.http import ConnectionConfigError, UrlCredentialsError, base_url, redact
 
 
 @pytest.mark.parametrize("host", [
@@ -47,7 +47,7 @@ def test_redact_hides_url_userinfo_and_query_credentials():
 
 
 def _woo_hook(monkeypatch, sandbox, **extra):
-    from woocommerce.hooks import WooCommerceHook
+    from officeguy_woocommerce.woocommerce.hooks import WooCommerceHook
 
     payload = {"conn_type": "woocommerce", "host": sandbox.url, "login": sandbox.consumer_key,
                "password": sandbox.consumer_secret, "extra": {"backoff_seconds": 0.01, **extra}}
@@ -119,8 +119,8 @@ def test_bad_extras_name_the_connection_and_the_field(woo_https, monkeypatch, ex
 
 
 def test_a_store_url_without_scheme_hints_at_http_when_tls_fails(woo, monkeypatch):
-    from include.api_http import ApiError
-    from woocommerce.hooks import WooCommerceHook
+    from officeguy_woocommerce.common.http import ApiError
+    from officeguy_woocommerce.woocommerce.hooks import WooCommerceHook
 
     host = woo.url.split("://", 1)[1]  # an http-only store given without its scheme
     monkeypatch.setenv("AIRFLOW_CONN_WOO_NOSCHEME", json.dumps({

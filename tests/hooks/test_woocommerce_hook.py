@@ -7,8 +7,13 @@ import time
 import pytest
 import requests
 
-from include.api_http import AmbiguousWriteError, AuthError, BusinessError
-from woocommerce.hooks import WooCommerceHook
+from officeguy_woocommerce.common.http import (
+    AmbiguousWriteError,
+    AuthError,
+    BusinessError,
+    ConnectionConfigError,
+)
+from officeguy_woocommerce.woocommerce.hooks import WooCommerceHook
 
 
 def _create_products(hook: WooCommerceHook, n: int, prefix: str = "P", **fields) -> list[dict]:
@@ -135,7 +140,7 @@ def test_oauth1_over_http_is_the_default_and_works(woo, woo_conn):
 
 def test_basic_auth_over_http_is_refused_before_any_call(woo, woo_conn):
     hook = WooCommerceHook(woo_conn(woo, auth="basic"))
-    with pytest.raises(BusinessError, match="only over HTTPS"):
+    with pytest.raises(ConnectionConfigError, match="only over HTTPS"):
         hook.list_products()
     assert woo.stats() == {}
 

@@ -26,7 +26,7 @@ def airflow_db():
 def model_world(tmp_path_factory):
     """One world for tests/model: both sandboxes (reset per history), the deployment's settings in the
     environment and the project's logs captured at DEBUG, both undone when tests/model is done."""
-    from stock_sync import ledger as ledger_module
+    from officeguy_woocommerce.app import ledger_connection as ledger_module
     from tests.model.sandboxes import shared_sandboxes
     from tests.model.world import World, capturing
 

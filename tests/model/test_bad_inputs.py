@@ -622,7 +622,7 @@ def _setting_case(name: str, value: str) -> Callable[[World], dict]:
     def run(w: World) -> dict:
         import importlib
 
-        from include import config
+        from officeguy_woocommerce.include import config
 
         original = os.environ.get(name)
         os.environ[name] = value

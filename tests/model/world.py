@@ -245,7 +245,7 @@ class World:
         had run then (orders before it belong to earlier runs)."""
         import sqlalchemy as sa
 
-        from stock_sync.ledger import get_ledger
+        from officeguy_woocommerce.app.ledger_connection import get_ledger
 
         ledger = get_ledger()
         with ledger.engine.begin() as conn:
@@ -422,7 +422,7 @@ class World:
         """The ledger's ``method`` raises once (the database went away for a moment)."""
         import sqlalchemy as sa
 
-        from include.ledger import Ledger
+        from officeguy_woocommerce.include.ledger import Ledger
 
         original = getattr(Ledger, method)
         world = self
@@ -438,7 +438,7 @@ class World:
     def kill_between_claim_and_record(self, after_call: bool) -> None:
         """The next document's task dies after its claim: before the OfficeGuy call, or after OfficeGuy
         committed and before the ledger recorded it. Its claim stays until the lease runs out."""
-        from include.ledger import Ledger
+        from officeguy_woocommerce.include.ledger import Ledger
 
         world = self
         if after_call:
@@ -452,7 +452,7 @@ class World:
             Ledger.record_document = dying
             self.patches.append(lambda: setattr(Ledger, "record_document", original))
         else:
-            from officeguy.hooks import OfficeGuyHook
+            from officeguy_woocommerce.officeguy.hooks import OfficeGuyHook
 
             original_create = OfficeGuyHook.create_document
 
@@ -509,34 +509,27 @@ class World:
             conn.execute(sa.text("UPDATE item_map SET updated_at = :t WHERE state = 'claimed'"), {"t": old})
 
     # ------------------------------------------------------------------ running the flows
-    def _ops(self) -> dict[str, Any]:
-        if not self._operators:
-            from airflow.sdk import DAG
+    def _ops(self, ctx: dict) -> dict[str, Any]:
+        """The DAGs' generic operators, with their templated paths rendered for this run (as Airflow would)."""
+        from officeguy_woocommerce.include.staging import Stage
+        from officeguy_woocommerce.officeguy.operators import OfficeGuyStockExtractOperator
+        from officeguy_woocommerce.woocommerce.operators import (
+            WooCommerceOrdersExtractOperator,
+            WooCommerceStockApplyOperator,
+            WooCommerceStockExtractOperator,
+        )
 
-            from officeguy.operators import (
-                OfficeGuyDocumentsOperator,
-                OfficeGuyItemCardsOperator,
-                OfficeGuyStockExtractOperator,
-            )
-            from woocommerce.operators import (
-                WooCommerceOrdersExtractOperator,
-                WooCommerceOrderWriteBackOperator,
-                WooCommerceStockApplyOperator,
-                WooCommerceStockExtractOperator,
-            )
-
-            with DAG(dag_id=STOCK_DAG, schedule=None):
-                self._operators.update(
-                    og_stock=OfficeGuyStockExtractOperator(task_id="extract_officeguy_stock"),
-                    woo_stock=WooCommerceStockExtractOperator(task_id="extract_woocommerce_products"),
-                    apply=WooCommerceStockApplyOperator(task_id="apply_stock", plan=None))
-            with DAG(dag_id=ORDERS_DAG, schedule=None):
-                self._operators.update(
-                    extract=WooCommerceOrdersExtractOperator(task_id="extract_orders"),
-                    cards=OfficeGuyItemCardsOperator(task_id="create_item_cards", orders=None),
-                    documents=OfficeGuyDocumentsOperator(task_id="create_documents", orders=None, cards=None),
-                    write_back=WooCommerceOrderWriteBackOperator(task_id="write_back", orders=None))
-        return self._operators
+        stage = Stage(self.home, ctx["dag"].dag_id, ctx["run_id"])
+        return {"og_stock": OfficeGuyStockExtractOperator(task_id="extract_officeguy_stock",
+                                                          output_path=stage.path("og_stock")),
+                "woo_stock": WooCommerceStockExtractOperator(task_id="extract_woocommerce_products",
+                                                             output_path=stage.path("woo_products")),
+                "apply": WooCommerceStockApplyOperator(task_id="apply_stock", payloads_path=stage.path("payloads"),
+                                                       output_path=stage.path("applied"),
+                                                       dry_run=ctx["params"]["dry_run"]),
+                "extract": lambda read: WooCommerceOrdersExtractOperator(
+                    task_id="extract_orders", output_path=stage.path("orders"), modified_after=read["start"],
+                    modified_before=read["end"], statuses=read["statuses"], order_ids=read["order_ids"])}
 
     def _context(self, dag_id: str, run_type: str, params: dict, interval: tuple | None,
                  run_after: datetime) -> dict:
@@ -569,10 +562,10 @@ class World:
         if self._real():
             return self._run_dag(STOCK_DAG, params)
         self.stats["runs"]["stock (in-process)"] += 1
-        from stock_sync.tasks import plan_stock_run, report_stock_run, send_stock_alerts
+        from officeguy_woocommerce.app.stock_tasks import plan_stock_run, report_stock_run, send_stock_alerts
 
-        ops = self._ops()
         ctx = self._context(STOCK_DAG, "manual", params, (self.now, self.now), self.now)
+        ops = self._ops(ctx)
         out: dict[str, Any] = {}
         self.capture.active = True
         try:
@@ -583,7 +576,6 @@ class World:
                 planned = self._step("plan", lambda: plan_stock_run(og, woo, dag_id=STOCK_DAG, run_id=ctx["run_id"],
                                                                     params=params), out)
             if planned:
-                ops["apply"].plan = planned
                 applied = self._step("apply_stock", lambda: ops["apply"].execute(ctx), out)
             if planned and applied and woo:
                 alerts = self._step("alert_low_stock", lambda: send_stock_alerts(planned, applied, woo), out)
@@ -603,7 +595,14 @@ class World:
         if run_type == "manual" and self._real():
             return self._run_dag(ORDERS_DAG, params)
         self.stats["runs"][f"orders {run_type} (in-process)"] += 1
-        from stock_sync.order_tasks import plan_order_documents, report_order_run
+        from officeguy_woocommerce.app.order_tasks import (
+            create_documents,
+            create_item_cards,
+            orders_window,
+            plan_order_documents,
+            report_order_run,
+            write_back_orders,
+        )
 
         if run_type == "scheduled":
             end = self.now.replace(minute=self.now.minute - self.now.minute % 15, second=0)
@@ -612,28 +611,29 @@ class World:
             interval, run_after = (self.now - timedelta(minutes=15), self.now), self.now
         else:
             run_after = interval[1]
-        ops = self._ops()
         ctx = self._context(ORDERS_DAG, run_type, params, interval, run_after)
+        ops = self._ops(ctx)
         out: dict[str, Any] = {}
         self.capture.active = True
         try:
-            extract = self._step("extract_orders", lambda: ops["extract"].execute(ctx), out)
-            planned = cards = documents = written = None
+            read = self._step("orders_window", lambda: orders_window(ctx), out)
+            extract = planned = cards = documents = written = None
+            if read:
+                extract = self._step("extract_orders", lambda: ops["extract"](read).execute(ctx), out)
             if extract:
                 planned = self._step("plan_documents", lambda: plan_order_documents(
                     extract, dag_id=ORDERS_DAG, run_id=ctx["run_id"], params=params), out)
+            run = {"dag_id": ORDERS_DAG, "run_id": ctx["run_id"], "params": params}
             if planned:
-                ops["cards"].orders = extract
-                cards = self._step("create_item_cards", lambda: ops["cards"].execute(ctx), out)
+                cards = self._step("create_item_cards", lambda: create_item_cards(planned, **run), out)
             if cards:
-                ops["documents"].orders, ops["documents"].cards = extract, cards
-                documents = self._step("create_documents", lambda: ops["documents"].execute(ctx), out)
+                documents = self._step("create_documents", lambda: create_documents(
+                    planned, cards, try_number=1, **run), out)
             if documents:
-                ops["write_back"].orders = extract
-                written = self._step("write_back", lambda: ops["write_back"].execute(ctx), out)
+                written = self._step("write_back", lambda: write_back_orders(planned, params=params), out)
             self._step("report", lambda: report_order_run(
                 extract, planned, cards, documents, written, dag_id=ORDERS_DAG, run_id=ctx["run_id"],
-                run_type=run_type, dry_run=params["dry_run"], data_interval=interval), out)
+                run_type=run_type, dry_run=params["dry_run"], data_interval=interval, read=read), out)
         finally:
             self.capture.active = False
         out["_run_id"] = ctx["run_id"]
@@ -686,7 +686,7 @@ class World:
                 model.documented_version = len(model.versions) - 1
 
     def _order_of(self, reference: str) -> int | None:
-        from include.order_documents import external_reference
+        from officeguy_woocommerce.include.documents import external_reference
 
         for oid in self.orders:
             if external_reference(self.woo.url, oid) == reference:
@@ -775,7 +775,7 @@ class World:
     # ------------------------------------------------------------------ the invariants
     def check(self) -> list[Violation]:
         """Everything that must hold once the system has settled (see the module docstring)."""
-        from include.order_documents import external_reference
+        from officeguy_woocommerce.include.documents import external_reference
 
         found: list[Violation] = []
         docs = self.og.documents()
@@ -947,7 +947,7 @@ class World:
         """Units the store holds back for orders OfficeGuy has no document for (by the Woo id holding the
         stock); with ``uncredited``, less the units Woo put back for documented orders whose credit
         OfficeGuy does not have yet (defect 5 of issue 9)."""
-        from include.order_documents import external_reference
+        from officeguy_woocommerce.include.documents import external_reference
 
         held: Counter[int] = Counter()
         for oid, order in orders.items():
@@ -1003,7 +1003,7 @@ class World:
     def unrecorded_sales(self, orders: dict[int, dict], sales: dict[str, list[dict]]) -> Counter:
         """Units of orders OfficeGuy has a sale document for while the ledger has not recorded it (a task
         killed or a ledger write lost after OfficeGuy committed): by the Woo id holding the stock."""
-        from include.order_documents import external_reference
+        from officeguy_woocommerce.include.documents import external_reference
 
         rows = {r.woo_order_id: r.state for r in self.ledger.documents(self.woo.url, doc_key="sale")}
         held: Counter[int] = Counter()
@@ -1024,7 +1024,7 @@ class World:
         if self.fired_total() != fired_before or out.get("_failed") or out.get("_killed") \
                 or out.get("_state", "success") != "success":
             return []
-        from include.order_documents import external_reference
+        from officeguy_woocommerce.include.documents import external_reference
 
         orders = {o["id"]: o for o in self.woo_orders()}
         sales: dict[str, list[dict]] = {}

@@ -1,4 +1,4 @@
-"""include/api_http.py on its own: the error classes, the one retry rule, backoff, pacing, redaction.
+"""plugins/common/http.py on its own: the error classes, the one retry rule, backoff, pacing, redaction.
 
 Real HTTP only: requests talks to a small `http.server` on 127.0.0.1 (answers, dropped connections,
 slow answers, a refused port, TLS spoken to a plain-HTTP port, a malformed header). The two library
@@ -25,7 +25,7 @@ from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth1
 from tenacity import RetryCallState, Retrying
 
-from include.api_http import (
+from officeguy_woocommerce.common.http import (
     AmbiguousWriteError,
     ApiError,
     AuthError,

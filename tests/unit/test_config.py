@@ -8,8 +8,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from include import config
-from include.officeguy_codes import PaymentType
+from officeguy_woocommerce.include import config
+from officeguy_woocommerce.include.officeguy_codes import PaymentType
 
 
 @pytest.mark.parametrize("statuses", ["processing,completed,failed", "pending", "processing,cancelled",
@@ -203,3 +203,15 @@ def test_an_empty_home_is_refused(clean_env):
     with pytest.raises(config.ConfigError) as caught:
         config.load()
     assert "STOCK_SYNC_HOME" in str(caught.value)
+
+
+def test_staging_retention_is_read_and_refused_when_not_a_whole_number(monkeypatch, tmp_path):
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path))
+    monkeypatch.delenv("STOCK_SYNC_STAGING_KEEP_DAYS", raising=False)
+    assert config.load().staging_keep_days == 7
+    monkeypatch.setenv("STOCK_SYNC_STAGING_KEEP_DAYS", "0")
+    assert config.load().staging_keep_days == 0
+    for bad in ("-1", "a week"):
+        monkeypatch.setenv("STOCK_SYNC_STAGING_KEEP_DAYS", bad)
+        with pytest.raises(config.ConfigError, match="STOCK_SYNC_STAGING_KEEP_DAYS"):
+            config.load()

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from include.ledger import Ledger, sqlite_url
-from include.ledger_cards import cards_in_flight, mark_cards_opened, own_card_moves, unopened_created_cards
+from officeguy_woocommerce.include.ledger import Ledger, sqlite_url
+from officeguy_woocommerce.include.ledger_cards import (
+    cards_in_flight,
+    mark_cards_opened,
+    own_card_moves,
+    unopened_created_cards,
+)
 
 STORE = "https://shop.example"
 
@@ -104,7 +109,7 @@ def _og_frame():
 
 
 def test_opening_stock_reads_officeguy_again_between_two_reads_of_the_ledger(ledger):
-    from stock_sync.tasks import opening_stock
+    from officeguy_woocommerce.app.stock_tasks import opening_stock
 
     document(ledger, 1, "sale", [line(10, 1)], "documented")
     frame, own, unsettled, calls = opening_stock(ledger, STORE, _og_frame(), _FakeOfficeGuy({1001: 23.0, 1003: 0.0}))
@@ -114,7 +119,7 @@ def test_opening_stock_reads_officeguy_again_between_two_reads_of_the_ledger(led
 
 @pytest.mark.parametrize("what", ["recorded meanwhile", "still claimed", "failed"])
 def test_a_document_landing_during_the_read_leaves_the_card_unsettled(ledger, what):
-    from stock_sync.tasks import opening_stock
+    from officeguy_woocommerce.app.stock_tasks import opening_stock
 
     def meanwhile():
         document(ledger, 2, "sale", [line(21, 1, variation_id=21)], "documented")
@@ -127,7 +132,7 @@ def test_a_document_landing_during_the_read_leaves_the_card_unsettled(ledger, wh
 
 
 def test_without_a_fresh_read_nothing_opens(ledger):
-    from stock_sync.tasks import opening_stock
+    from officeguy_woocommerce.app.stock_tasks import opening_stock
 
     class Down:
         def list_stock(self, item_ids=None):
@@ -139,7 +144,7 @@ def test_without_a_fresh_read_nothing_opens(ledger):
 
 
 def test_no_created_cards_no_call(tmp_path):
-    from stock_sync.tasks import opening_stock
+    from officeguy_woocommerce.app.stock_tasks import opening_stock
 
     empty = Ledger(sqlite_url(tmp_path / "empty.sqlite"))
     assert opening_stock(empty, STORE, _og_frame(), _FakeOfficeGuy({}))[1:] == ({}, set(), 0)

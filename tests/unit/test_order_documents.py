@@ -1,4 +1,4 @@
-"""Table-driven tests for include/order_documents.py: one table per rule, bad input in every table.
+"""Table-driven tests for include/documents/: one table per rule, bad input in every table.
 
 Orders are built in the shape wc/v3 returns them (woocommerce-api.md A5, recordings 71, 86, 87,
 98, 126, 129): money as strings, `price` a number, product_id 0 for an unknown product.
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from include.order_documents import (
+from officeguy_woocommerce.include.documents import (
     CardRequest,
     DocumentRequest,
     DocumentSettings,

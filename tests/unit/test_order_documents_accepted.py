@@ -1,4 +1,4 @@
-"""The payloads of include/order_documents.py are accepted by the OfficeGuy sandbox, end to end.
+"""The payloads of include/documents/ are accepted by the OfficeGuy sandbox, end to end.
 
 Each test runs a real sandbox server (sandbox/officeguy), creates the cards `resolve_lines` asks
 for, posts the built document to `/accounting/documents/create/` and reads back what OfficeGuy
@@ -12,7 +12,7 @@ import datetime as dt
 
 import pytest
 
-from include.order_documents import (
+from officeguy_woocommerce.include.documents import (
     DocumentRequest,
     DocumentSettings,
     build_credit_document,

@@ -1,4 +1,4 @@
-"""Table tests for the accounting rules of include/order_documents.py (its module docstring, "Rules").
+"""Table tests for the accounting rules of include/documents/ (its module docstring, "Rules").
 
 One table per rule: an order in, the payload fields that rule decides out. Every built document is
 also checked against `assert_invariants` (lines add up to the total to the cent, with per-item VAT;
@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from include.order_documents import (
+from officeguy_woocommerce.include.documents import (
     DocumentRequest,
     DocumentSettings,
     NotCredited,

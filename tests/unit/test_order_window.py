@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from include.orders_sync import before_go_live, window
+from officeguy_woocommerce.include.orders_sync import before_go_live, window
 
 GO_LIVE = date(2026, 1, 1)
 GO_LIVE_START = datetime(2026, 1, 1, tzinfo=UTC)

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from include.reports import (
+from officeguy_woocommerce.include.reports import (
     MAX_ROWS,
     ORDERS_SERIES,
     STOCK_SERIES,

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from include.stock_plan import (
+from officeguy_woocommerce.include.stock_plan import (
     CHANGE_COLUMNS,
     OG_ITEM_COLUMNS,
     SKIPPED_COLUMNS,
@@ -1268,7 +1268,7 @@ def test_unopened_cards_contract(unopened):
 
 
 def test_the_report_names_the_same_reason():
-    from include.reports import WAITING_REASON
+    from officeguy_woocommerce.include.reports import WAITING_REASON
 
     assert WAITING_REASON == WAITING
 
@@ -1340,8 +1340,8 @@ def test_service_options_reject(kwargs):
 
 
 def test_default_service_labels_are_the_orders_flow_labels():
-    from include.order_documents import DocumentSettings
-    from include.stock_plan import SERVICE_LABELS
+    from officeguy_woocommerce.include.documents import DocumentSettings
+    from officeguy_woocommerce.include.stock_plan import SERVICE_LABELS
 
     d = DocumentSettings()
     assert {d.shipping_label, d.fee_label, d.rounding_label, d.refund_label} == SERVICE_LABELS

@@ -9,9 +9,15 @@ from typing import Any
 
 from airflow.providers.standard.operators.python import PythonOperator
 
-from include import config
-from include.reports import render_orders_report, render_stock_report, reports_dir, text_summary, write_report
-from stock_sync.reports_plugin import RunReportLink
+from officeguy_woocommerce.app.links import RunReportLink
+from officeguy_woocommerce.include import config
+from officeguy_woocommerce.include.reports import (
+    render_orders_report,
+    render_stock_report,
+    reports_dir,
+    text_summary,
+    write_report,
+)
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +26,27 @@ class RunReportOperator(PythonOperator):
     """A report task: runs whatever happened upstream and links its HTML page in the Airflow UI."""
 
     operator_extra_links = (RunReportLink(),)
+
+
+def run_report(flow: str, **kwargs: Any) -> dict:
+    """The report tasks' callable: the flow's report step, imported when the task runs (DAG files stay
+    light to parse: the steps load pandas and the ledger)."""
+    if flow == "stock":
+        from officeguy_woocommerce.app.stock_tasks import stock_report_task as report
+    elif flow == "orders":
+        from officeguy_woocommerce.app.order_tasks import orders_report_task as report
+    else:
+        raise ValueError(f"unknown flow {flow!r}")
+    try:
+        return report(**kwargs)
+    finally:  # the run's files are read: runs older than the retention go (this one too with 0 days)
+        from officeguy_woocommerce.include.staging import remove_old_runs
+
+        settings = config.load()
+        removed = remove_old_runs(settings.home, settings.staging_keep_days)
+        if removed:
+            log.info("Removed the staging files of %d runs older than %d days (STOCK_SYNC_STAGING_KEEP_DAYS)",
+                     len(removed), settings.staging_keep_days)
 
 
 def reports_folder() -> Path:

@@ -10,21 +10,30 @@ credential, never retried (OfficeGuy blocks an IP after repeated bad credentials
 Secrets never reach messages: every message passes through ``redact`` and exceptions are raised
 ``from None`` so that a library's own exception text (which may hold a URL with query-string keys)
 is not chained into logs.
+
+A connection set up wrongly is a `ConnectionConfigError` (never retried, never a `BusinessError`):
+each hook parses its connection once into a frozen `ConnectionSettings` subclass whose
+``extra_field``s are the extras it reads, and owns one requests session (`ApiHookMixin`: the
+hook is a context manager that closes it).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from dataclasses import Field, dataclass, field, fields
+from functools import cached_property
+from typing import Any, ClassVar, Self, TypeVar
 
 import requests
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
@@ -283,3 +292,170 @@ class Pacer:
         """After a rate-limit answer: no call starts for ``seconds``."""
         with self._lock:
             self._next = max(self._next, time.monotonic() + seconds)
+
+
+# --------------------------------------------------------------------------- connections and sessions
+def extra_field(key: str, default: Any, *, minimum: float | None = None, integer: bool = False) -> Any:
+    """A settings field that comes from the connection's extra ``key``; a number when ``minimum`` is given.
+
+    This one declaration drives the parsing (numbers by `extra_number`), the test that the connection
+    form declares every extra a hook reads, and the form's defaults and minimums."""
+    return field(metadata={"extra": key, "default": default, "minimum": minimum, "integer": integer})
+
+
+def secret_field() -> Any:
+    """A credential: out of repr (so of str, logs and XCom) and redacted from every message."""
+    return field(repr=False, metadata={"secret": True})
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """An Airflow connection parsed once, as a hook's ``settings`` (frozen; credentials out of repr).
+
+    A subclass adds its credentials and extras (`extra_field`) and parses what is not a plain number
+    in ``_parse``; every problem is a `ConnectionConfigError` naming the connection and the field."""
+
+    conn_id: str
+    base_url: str
+    scheme_assumed: bool  # the host had no scheme, so https:// was assumed (said when TLS then fails)
+
+    system: ClassVar[str] = ""  # "OfficeGuy" or "WooCommerce", for the hook's errors
+    default_url: ClassVar[str] = ""
+    secret_attrs: ClassVar[tuple[str, ...]] = ("password",)  # registered with Airflow's masker first of all
+
+    @classmethod
+    def extras(cls) -> dict[str, Field]:
+        """Extra key -> the field it fills: every extra this connection type reads."""
+        return {f.metadata["extra"]: f for f in fields(cls) if "extra" in f.metadata}
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(str(getattr(self, f.name) or "") for f in fields(self) if f.metadata.get("secret"))
+
+    @classmethod
+    def from_connection(cls, conn: Any, conn_id: str) -> Self:
+        register_secrets(*(getattr(conn, attr) for attr in cls.secret_attrs))
+        extra = _extra_of(conn, conn_id)
+        unknown = sorted(set(extra) - set(cls.extras()))
+        if unknown:
+            log.warning("Connection %r: extra %s not read by this connection type (known: %s); ignored.",
+                        conn_id, ", ".join(map(repr, unknown)), ", ".join(sorted(cls.extras())))
+        url = base_url(conn.host, conn.schema, conn.port, cls.default_url, conn_id=conn_id)
+        specific = cls._parse(conn, extra, conn_id, url)
+        numbers = {f.name: extra_number(extra, key, f.metadata["default"], conn_id, minimum=f.metadata["minimum"],
+                                        integer=f.metadata["integer"])
+                   for key, f in cls.extras().items() if f.metadata["minimum"] is not None}
+        scheme_assumed = bool(conn.host) and "://" not in conn.host and not conn.schema
+        return cls(conn_id=conn_id, base_url=url, scheme_assumed=scheme_assumed, **specific, **numbers)
+
+    @classmethod
+    def _parse(cls, conn: Any, extra: dict, conn_id: str, url: str) -> dict[str, Any]:
+        """The credentials and the extras that are not plain numbers, as field name -> value."""
+        raise NotImplementedError
+
+
+def _extra_of(conn: Any, conn_id: str) -> dict:
+    """The connection's extra as a dict; Airflow would turn malformed JSON into {} and go on silently."""
+    raw = conn.extra
+    if raw and str(raw).strip():
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise ConnectionConfigError(f"Connection {conn_id!r}: its extra is not a JSON object; fix it in "
+                                        "Admin → Connections.")
+    return conn.extra_dejson
+
+
+class ApiHookMixin:
+    """What both hooks share, after Airflow's HttpHook: the hook owns its connection, parsed once into
+    frozen ``settings`` (a cached property, as DbApiHook's ``connection``), and one requests session
+    (``get_conn``), closed by ``close()`` or on leaving ``with SomeHook(...) as hook:``.
+
+    Put before ``BaseHook`` in the bases; the subclass names its ``settings_class`` and builds its
+    session in ``_new_session``."""
+
+    conn_name_attr: str
+    settings_class: type[ConnectionSettings]
+    backoff_cap: float = 30.0
+
+    def __init__(self, conn_id: str, *, max_attempts: int | None = None, backoff: Backoff | None = None) -> None:
+        super().__init__()
+        setattr(self, self.conn_name_attr, conn_id)
+        self._max_attempts = max_attempts
+        self._backoff = backoff
+        self._session: requests.Session | None = None
+        self._calls_lock = threading.Lock()
+        self.calls = 0
+
+    @cached_property
+    def settings(self) -> Any:
+        """The connection, fetched and parsed on first use only; raises `ConnectionConfigError`."""
+        conn_id = getattr(self, self.conn_name_attr)
+        return self.settings_class.from_connection(self.get_connection(conn_id), conn_id)  # type: ignore[attr-defined]
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.base_url
+
+    @property
+    def timeout(self) -> float:
+        return self.settings.timeout
+
+    @property
+    def max_attempts(self) -> int:
+        return self._max_attempts or self.settings.max_attempts
+
+    @cached_property
+    def backoff(self) -> Backoff:
+        return self._backoff or Backoff(base=self.settings.backoff_seconds, cap=self.backoff_cap)
+
+    def get_conn(self) -> requests.Session:
+        """The hook's requests session, made on first use (after the connection is parsed)."""
+        if self._session is None:
+            settings = self.settings
+            guard_transport_logs()
+            self._session = self._new_session(settings)
+        return self._session
+
+    def _new_session(self, settings: Any) -> requests.Session:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def test_connection(self) -> tuple[bool, str]:
+        """The Airflow UI's Test button: one cheap read (``_probe``), or the error that says what to fix."""
+        try:
+            return True, self._probe()
+        except ApiError as exc:
+            return False, str(exc)
+
+    def _probe(self) -> str:
+        raise NotImplementedError
+
+    def _count_call(self) -> None:
+        with self._calls_lock:
+            self.calls += 1
+
+    def _retrying(self, once: Callable[[], T]) -> T:
+        return with_retries(once, self.max_attempts, self.backoff)
+
+    def _redact(self, text: str) -> str:
+        return redact(text, self.settings.secrets)
+
+    def _transport_error(self, exc: requests.RequestException, *, idempotent: bool, what: str) -> ApiError:
+        """A requests exception as our class, with what to check about the connection, redacted."""
+        err = classify_transport_error(exc, idempotent=idempotent, what=what, system=self.settings_class.system)
+        s = self.settings
+        err.args = (self._redact(f"{err} {connection_hint(exc, s.conn_id, s.base_url, s.scheme_assumed)}"),)
+        return err

@@ -1,4 +1,9 @@
-"""The stock DAG's plan and report steps, called from thin TaskFlow tasks in the DAG file."""
+"""The stock DAG's application steps (plan, alerts, report), called from thin TaskFlow tasks in the DAG file.
+
+They combine what the generic extract operators wrote (OfficeGuy's stock, the store's products) with
+the orders that are not in OfficeGuy yet (read here, with the ledger's watermark) and the ledger; the
+generic apply operator then writes the payloads ``plan_stock_run`` staged. Heavy imports (pandas, the
+ledger) load when a step runs, never when a DAG file is parsed."""
 
 from __future__ import annotations
 
@@ -10,12 +15,18 @@ from typing import Any
 import pandas as pd
 from airflow.sdk.exceptions import AirflowFailException
 
-from include import config
-from include.ledger import Ledger
-from include.ledger_cards import cards_in_flight, mark_cards_opened, own_card_moves, unopened_created_cards
-from include.stock_plan import PlanOptions, Reason, plan_stock
-from include.stock_sync import Stage
-from stock_sync.ledger import get_ledger
+from officeguy_woocommerce.app.ledger_connection import get_ledger
+from officeguy_woocommerce.include import config
+from officeguy_woocommerce.include.ledger import Ledger, RunStatus
+from officeguy_woocommerce.include.ledger_cards import (
+    cards_in_flight,
+    mark_cards_opened,
+    own_card_moves,
+    unopened_created_cards,
+)
+from officeguy_woocommerce.include.orders_sync import SALE
+from officeguy_woocommerce.include.staging import Stage
+from officeguy_woocommerce.include.stock_plan import PlanOptions, Reason, plan_stock
 
 log = logging.getLogger(__name__)
 FLOW = "stock"
@@ -27,7 +38,7 @@ _SERVICE_ID_FIELDS = ("shipping_item_id", "fee_item_id", "adjustment_item_id")
 def service_labels(settings: Any) -> frozenset[str]:
     """The names of the orders flow's label-only service cards: the configured labels, else
     DocumentSettings' defaults (the names the orders flow gives them)."""
-    from include.order_documents import DocumentSettings
+    from officeguy_woocommerce.include.documents import DocumentSettings
 
     defaults = DocumentSettings()
     return frozenset(str(getattr(settings, name, None) or getattr(defaults, name)).strip() for name in _LABEL_FIELDS)
@@ -70,7 +81,7 @@ def opening_stock(ledger: Ledger, store: str, og_items: pd.DataFrame, og_hook: A
     calls = 0
     try:
         if og_hook is None:
-            from officeguy.hooks import OfficeGuyHook
+            from officeguy_woocommerce.officeguy.hooks import OfficeGuyHook
 
             og_hook = OfficeGuyHook()
         fresh = {s.id: (math.nan if s.stock is None else float(s.stock))
@@ -101,16 +112,16 @@ def sales_found_in_officeguy(ledger: Ledger, store: str, og_hook: Any = None) ->
     OfficeGuy unreachable: none found (the store then shows less for a while, never more)."""
     from datetime import date, timedelta
 
-    from include.ledger_cards import IN_FLIGHT
+    from officeguy_woocommerce.include.ledger_cards import IN_FLIGHT
 
-    rows = [r for r in ledger.documents(store, states=IN_FLIGHT, doc_key="sale") if r.attempts]
+    rows = [r for r in ledger.documents(store, states=IN_FLIGHT, doc_key=SALE) if r.attempts]
     if not rows:
         return set()
     today = date.today()
     days = [date.fromisoformat(r.document_date[:10]) for r in rows if r.document_date] or [today]
     try:
         if og_hook is None:
-            from officeguy.hooks import OfficeGuyHook
+            from officeguy_woocommerce.officeguy.hooks import OfficeGuyHook
 
             og_hook = OfficeGuyHook()
         found = {d.external_reference for d in og_hook.list_documents(
@@ -122,14 +133,44 @@ def sales_found_in_officeguy(ledger: Ledger, store: str, og_hook: Any = None) ->
     return {r.woo_order_id for r in rows if r.external_reference in found}
 
 
+def orders_not_in_officeguy_yet(hook: Any, settings: Any, ledger: Ledger, store: str) -> list[dict]:
+    """Orders that may have reduced Woo stock without an OfficeGuy document yet (I3): those
+    modified since the orders flow's watermark (every earlier one has a ledger row), and those
+    whose ledger row is still open."""
+    from datetime import UTC, datetime
+
+    from officeguy_woocommerce.include.documents import STOCK_REDUCING_STATUSES
+
+    mark = ledger.watermark("orders", store)
+    go_live = datetime(settings.go_live.year, settings.go_live.month, settings.go_live.day, tzinfo=UTC)
+    since = max(go_live, mark - settings.window_overlap) if mark else go_live
+    # cancelled/refunded too: their restored units wait for a credit in OfficeGuy (I3)
+    orders = hook.list_orders(modified_after=since,
+                              statuses=sorted({*STOCK_REDUCING_STATUSES, "cancelled", "refunded"}))
+    seen = {o["id"] for o in orders}
+    # Orders that reduced Woo stock in a status the orders flow does not document (on-hold by
+    # default) have no ledger row: read them all, whatever their date, or they stop counting.
+    waiting = sorted(set(STOCK_REDUCING_STATUSES) - set(settings.order_statuses))
+    if waiting:
+        extra = hook.list_orders(statuses=waiting)
+        orders += [o for o in extra if o["id"] not in seen]
+        seen |= {o["id"] for o in extra}
+    open_ids = sorted(({r.woo_order_id for r in ledger.undocumented_sales(store)}
+                       | set(ledger.open_credit_order_ids(store))) - seen)
+    if open_ids:
+        orders += hook.list_orders(include=open_ids)
+    return orders
+
+
 def pending_quantities(store: str, orders: list[dict], woo_products) -> dict[int, int]:
     """I3: units the store already deducted for orders OfficeGuy has no document for yet, by the
     Woo id that holds the stock (a parent-managed variation's parent)."""
-    from include.order_documents import pending_quantities as pending_of
-    from include.orders_sync import PLUGIN_META_KEY
+    from officeguy_woocommerce.include.documents import pending_quantities as pending_of
+    from officeguy_woocommerce.include.ledger import DocumentState
+    from officeguy_woocommerce.include.orders_sync import DONE, PLUGIN_META_KEY
 
     ledger = get_ledger()
-    documented = {r.woo_order_id for r in ledger.documents(store, states=("documented", "recorded"), doc_key="sale")}
+    documented = {r.woo_order_id for r in ledger.documents(store, states=DONE, doc_key=SALE)}
     documented |= sales_found_in_officeguy(ledger, store)
     # documented by the official plugin (or another tool) though not in our ledger
     documented |= {o["id"] for o in orders
@@ -138,7 +179,7 @@ def pending_quantities(store: str, orders: list[dict], woo_products) -> dict[int
     holder_of = dict(zip(parent_managed["woo_id"].astype(int), parent_managed["parent_id"].astype(int), strict=True))
     ids = [o["id"] for o in orders]
     sold = {r.woo_order_id: {int(ln["line_id"]): int(ln.get("quantity") or 0) for ln in r.lines or () if ln.get("line_id")}
-            for r in ledger.documents(store, order_ids=ids, states=("documented",), doc_key="sale")}
+            for r in ledger.documents(store, order_ids=ids, states=(DocumentState.DOCUMENTED,), doc_key=SALE)}
     return pending_of(orders, documented, holder_of, ledger.returned_units(store, ids), sold)
 
 
@@ -179,12 +220,23 @@ def plan_stock_run(og: dict, woo: dict, *, dag_id: str, run_id: str, params: dic
     options = PlanOptions(match_by_name=settings.match_by_name, skus=frozenset(params.get("skus") or ()),
                           force=bool(params.get("force")), brake_share=settings.brake_share,
                           service_labels=service_labels(settings), service_item_ids=service_ids)
-    woo_products = Stage.read(woo["path"])
-    pending = pending_quantities(store, Stage.read_json(woo["orders_path"]), woo_products)
+    from officeguy_woocommerce.include.stock_io import og_items_frame, woo_products_frame
+    from officeguy_woocommerce.include.stock_plan import build_payloads
+    from officeguy_woocommerce.woocommerce.hooks import WooCommerceHook
+
+    woo_products = woo_products_frame(Stage.read_json(woo["path"])["products"])
+    with WooCommerceHook(woo.get("conn_id") or WooCommerceHook.default_conn_name) as hook:
+        orders = orders_not_in_officeguy_yet(hook, settings, ledger, store)
+    stage = Stage(settings.home, dag_id, run_id)
+    stage.write_json("pending_orders", orders)
+    pending = pending_quantities(store, orders, woo_products)
     if pending:
         log.info("%d units on %d products are sold in WooCommerce but not yet documented in OfficeGuy; "
                  "they are kept out of the store's quantities (I3)", sum(pending.values()), len(pending))
-    og_items, unopened, unsettled, api_calls = opening_stock(ledger, store, Stage.read(og["path"]))
+    og_rows = Stage.read_json(og["path"])
+    og_items, unopened, unsettled, api_calls = opening_stock(
+        ledger, store, og_items_frame(og_rows["stock"], og_rows["income_items"]))
+    api_calls += hook.calls
     plan = plan_stock(og_items, woo_products, pending, options, unopened_cards=unopened, unsettled_cards=unsettled)
     plan = _with_rejected_rows(plan, og.get("rejected") or [])
     notes = [{"og_item_id": None, "woo_id": r.get("woo_id"), "reason": "malformed WooCommerce product",
@@ -213,12 +265,13 @@ def plan_stock_run(og: dict, woo: dict, *, dag_id: str, run_id: str, params: dic
     for row in plan.skipped[plan.skipped["reason"] == Reason.AWAITING_OPENING_STOCK].itertuples():
         log.info("Waiting for opening stock in OfficeGuy: %s (SKU %s), OfficeGuy item %s; the store's quantity is "
                  "left as it is", row.name, row.sku or "-", row.og_item_id)
-    stage = Stage(settings.home, dag_id, run_id)
     paths = {name: stage.write(name, getattr(plan, name))
              for name in ("changes", "skipped", "unmatched_og", "unmatched_woo", "warnings")}
+    # what the generic apply operator sends (validated, I4); its templated path names this file
+    paths["payloads"] = stage.write_json("payloads", build_payloads(plan.changes))
     summary = plan.summary()
     if plan.brake:
-        ledger.finish_run(run_pk, status="blocked", counts=summary, message=plan.brake)
+        ledger.finish_run(run_pk, status=RunStatus.BLOCKED, counts=summary, message=plan.brake)
         raise AirflowFailException(plan.brake)
     if plan.brake_overridden:
         log.warning("Forced past the safety brake: %s", plan.brake_overridden)
@@ -229,21 +282,29 @@ def plan_stock_run(og: dict, woo: dict, *, dag_id: str, run_id: str, params: dic
             **{f"{name}_path": path for name, path in paths.items()}}
 
 
+def changes_done(plan: dict, applied: dict) -> list[dict]:
+    """The plan's changes with the apply operator's outcome for each."""
+    from officeguy_woocommerce.include.stock_io import applied_rows
+
+    return applied_rows(Stage.read(plan["changes_path"]), Stage.read_json(applied["outcome_path"]))
+
+
+def _whole(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def send_stock_alerts(plan: dict, applied: dict, woo: dict) -> dict:
     """One e-mail per product the run moved to or below its low-stock threshold, or to zero
     (include/alerts.py): WooCommerce itself never mails for stock set through the API (A2)."""
-    from include.alerts import crossings
+    from officeguy_woocommerce.include.alerts import crossings
 
     settings = config.load()
     if applied.get("dry_run"):
         return {"sent": [], "failed": [], "pending": 0}
     ledger, store = get_ledger(), plan["store"]
-    done = Stage.read(applied["outcome_path"])
-    written = done[(done["outcome"] == "applied") & (done["field"] == "stock_quantity")].to_dict("records")
-    products = Stage.read(woo["path"]).set_index("woo_id")[["parent_id", "low_stock_amount"]]
-    products = {int(k): {"parent_id": v["parent_id"], "low_stock_amount": None if v["low_stock_amount"] is None
-                         or v["low_stock_amount"] != v["low_stock_amount"] else int(v["low_stock_amount"])}
-                for k, v in products.to_dict("index").items()}
+    written = [r for r in changes_done(plan, applied) if r["outcome"] == "applied" and r["field"] == "stock_quantity"]
+    products = {int(p["id"]): {"parent_id": p["parent_id"], "low_stock_amount": _whole(p.get("low_stock_amount"))}
+                for p in Stage.read_json(woo["path"])["products"]}
     alerts, levels = crossings(written, products, ledger.alert_levels(store), store_default=settings.low_stock_default)
     for woo_id, level in levels.items():
         ledger.set_alert_level(store, woo_id, level)
@@ -285,7 +346,7 @@ def report_stock_run(og: dict | None, woo: dict | None, plan: dict | None, appli
     """Write the run's report (HTML, and a summary in the log) and close its ledger row. Runs
     whatever happened upstream; fails the run when a step failed or a product could not be
     written, so that a red run means "look"."""
-    from stock_sync.run_report import history, timing, write_run_report
+    from officeguy_woocommerce.app.report_tasks import history, timing, write_run_report
 
     ledger = get_ledger()
     store = (woo or {}).get("store", "")
@@ -294,9 +355,11 @@ def report_stock_run(og: dict | None, woo: dict | None, plan: dict | None, appli
     summary = dict(plan["summary"]) if plan else {}
     summary["api_calls"] = sum((step or {}).get("api_calls", 0) for step in (og, woo, plan, applied))
     summary["drift"] = summary.get("changed", 0)  # matched products that differed from OfficeGuy before the run
-    if applied:
+    if applied and plan:
         summary.update(applied=applied["applied"], failed=applied["failed"], dry_run=applied["dry_run"])
-        changes = Stage.read(applied["outcome_path"])
+        done = changes_done(plan, applied)
+        ledger.record_changes(plan["run_pk"], plan["store"], done)  # the audit trail of every write
+        changes = pd.DataFrame(done) if done else Stage.read(plan["changes_path"]).assign(outcome=[], error=[])
     else:
         changes = Stage.read(plan["changes_path"]) if plan else None
     summary["alerts_sent"] = len((alerts or {}).get("sent", []))
@@ -305,16 +368,16 @@ def report_stock_run(og: dict | None, woo: dict | None, plan: dict | None, appli
     existing = ledger.get_run(run_pk)
     failed_step = next((name for name, step in (("extract OfficeGuy stock", og), ("extract WooCommerce products", woo),
                                                 ("plan", plan), ("apply", applied)) if step is None), None)
-    if existing is not None and existing.status == "blocked":
-        status, message = "blocked", existing.message
+    if existing is not None and existing.status == RunStatus.BLOCKED:
+        status, message = RunStatus.BLOCKED, existing.message
     elif failed_step:
         status, message = "failed", f"The step '{failed_step}' failed; nothing after it ran. Its task log says why."
     elif applied["failed"]:
-        status = "failed"
+        status = RunStatus.FAILED
         message = (f"{applied['failed']} of {applied['failed'] + applied['applied']} changes were not written "
                    "(see the apply task's log); the others were. The next run retries them.")
     else:
-        status, message = ("dry_run" if applied["dry_run"] else "succeeded"), ""
+        status, message = (RunStatus.DRY_RUN if applied["dry_run"] else RunStatus.SUCCEEDED), ""
     ledger.finish_run(run_pk, status=status, counts=summary, message=message)
 
     def rows(name: str) -> list[dict]:

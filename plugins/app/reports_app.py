@@ -5,13 +5,13 @@ What it adds
 * A FastAPI app mounted by the api-server at ``/stock-sync``:
   ``GET /stock-sync/reports/`` lists the latest runs of both DAGs (newest first) and
   ``GET /stock-sync/reports/{dag_id}/{run_id}`` returns one run's page, as written by
-  ``include.reports.write_report``. Only the two DAG ids of this project and only files under the
+  ``officeguy_woocommerce.include.reports.write_report``. Only the two DAG ids of this project and only files under the
   reports folder are served; every other method is refused (405).
 * ``RunReportLink``, an operator extra link "Run report" pointing at that page. Airflow 3 computes
   extra links in the worker when the task ends (any end state) and stores them as XCom, so the
   link is there even when the run failed; the page itself exists once the report task wrote it.
 
-The reports folder is ``$STOCK_SYNC_REPORTS_DIR`` when set, else ``include.config.load().home /
+The reports folder is ``$STOCK_SYNC_REPORTS_DIR`` when set, else ``officeguy_woocommerce.include.config.load().home /
 "reports"`` (``$STOCK_SYNC_HOME/reports``). It is read on every request, so the api-server and the
 workers only need to agree on the environment, not restart in a particular order.
 
@@ -34,10 +34,12 @@ escaping could not run code in a reader's browser.
 
 Registration
 ------------
-Through the distribution's entry point (``[project.entry-points."airflow.plugins"]`` in
-pyproject.toml), not by the plugins-folder scan. The scan still imports this file — it lives in
-the plugins folder — as a second, top-level module named ``reports_plugin``; that copy hides its
-plugin class at the bottom, so Airflow registers the plugin once instead of reporting a duplicate.
+Through the distribution's ``airflow.plugins`` entry point (pyproject.toml), which every Airflow
+process reads with the default settings (a ``plugins`` entry in the provider info is loaded only with
+``[core] lazy_discover_providers = False``); the package is installed, not dropped in Airflow's
+plugins folder, so nothing imports this module twice.
+The "Run report" link and the URL rule live in the light module ``officeguy_woocommerce.app.links``,
+which DAG files import (this module builds a FastAPI app at import).
 """
 
 from __future__ import annotations
@@ -49,13 +51,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 from airflow.plugins_manager import AirflowPlugin
-from airflow.sdk import BaseOperatorLink
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
-from include.reports import report_path, reports_dir, run_id_from_filename
+from officeguy_woocommerce.app.links import URL_PREFIX, RunReportLink, report_url  # noqa: F401 - re-exported
+from officeguy_woocommerce.include.reports import report_path, reports_dir, run_id_from_filename
 
-URL_PREFIX = "/stock-sync"
 KNOWN_DAG_IDS = ("officeguy_stock_to_woocommerce", "woocommerce_orders_to_officeguy")
 INDEX_RUNS_PER_DAG = 100
 
@@ -74,18 +75,6 @@ _META = re.compile(r'<meta name="stock-sync-(run-id|status)" content="([^"]*)">'
 def reports_folder() -> Path:
     """The folder reports are written to and served from, read at request time."""
     return reports_dir()  # settings loaded per call: a settings error fails a request, not the plugin's import
-
-
-def report_url(dag_id: str, run_id: str, base_url: str | None = None) -> str:
-    """The URL of a run's report. ``base_url`` defaults to Airflow's ``[api] base_url``; when that is
-    not configured the URL is site-relative (``/stock-sync/...``), which the UI opens fine."""
-    if base_url is None:
-        from airflow.configuration import conf
-
-        base_url = conf.get("api", "base_url", fallback="") or ""
-    # quote(safe="") encodes the run id's ":" and "+" (a "+" in a path is literal, but proxies and
-    # people copying links disagree about that) and any "/" so it stays one path segment.
-    return f"{base_url.rstrip('/')}{URL_PREFIX}/reports/{quote(dag_id, safe='')}/{quote(run_id, safe='')}"
 
 
 # --- the FastAPI app -----------------------------------------------------------------------------------
@@ -203,28 +192,7 @@ def report(dag_id: str, run_id: str) -> Response:
     return Response(content, media_type="text/html; charset=utf-8", headers=_SECURITY_HEADERS)
 
 
-# --- the operator extra link ---------------------------------------------------------------------------
-
-
-class RunReportLink(BaseOperatorLink):
-    """"Run report" on a task instance: the URL of its run's page, for whichever task carries it.
-
-    Attach it to the operator of the report task (``operator_extra_links = (RunReportLink(),)``).
-    """
-
-    name = "Run report"
-
-    def get_link(self, operator, *, ti_key) -> str:
-        return report_url(ti_key.dag_id, ti_key.run_id)
-
-
 class StockSyncReportsPlugin(AirflowPlugin):
     name = "stock_sync_reports"
     fastapi_apps = [{"app": app, "url_prefix": URL_PREFIX, "name": "Stock sync run reports"}]
     operator_extra_links = [RunReportLink()]
-
-
-if __name__ != "stock_sync.reports_plugin":
-    # Imported by the plugins-folder scan as a second copy (see the module docstring): leave the
-    # registration to the entry point, which imports the canonical module.
-    del StockSyncReportsPlugin

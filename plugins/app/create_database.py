@@ -1,4 +1,4 @@
-"""``python -m stock_sync.create_database <server-url> <name>``: create the ledger's database once.
+"""``python -m officeguy_woocommerce.app.create_database <server-url> <name>``: create the ledger's database once.
 
 docker-compose's init step runs it so that the ledger has its own database beside Airflow's.
 """
@@ -10,7 +10,7 @@ import sys
 
 import sqlalchemy as sa
 
-from include.ledger import normalise_url
+from officeguy_woocommerce.include.ledger import normalise_url
 
 
 def create_database(server_url: str, name: str) -> bool:

@@ -1,0 +1,1 @@
+"""What both providers share and neither owns: Airflow-side pieces only (no rules, no ledger)."""
