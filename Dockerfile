@@ -6,4 +6,4 @@ COPY --chown=airflow:root plugins /opt/stock-sync/plugins
 COPY --chown=airflow:root include /opt/stock-sync/include
 COPY --chown=airflow:root sandbox /opt/stock-sync/sandbox
 RUN pip install --no-cache-dir "apache-airflow==3.3.2" -r /opt/stock-sync/requirements.lock \
- && pip install --no-cache-dir --no-deps /opt/stock-sync
+ && pip install --no-cache-dir --no-deps "/opt/stock-sync[celery]"

@@ -296,6 +296,8 @@ class DocumentContext:
     max_attempts: int = 5
     lease_seconds: float = 900
     store_tax: StoreTax = field(default_factory=StoreTax)
+    # claims held by this prefix are this task instance's earlier (dead) tries: taken over at once
+    earlier_tries: str = ""
     known_references: _KnownReferences = field(default_factory=lambda: _KnownReferences())
 
 
@@ -363,7 +365,8 @@ def _one_document(order: dict, doc_key: str, item_ids: Mapping[int, int], ctx: D
     sale = history.get(SALE)
     if doc_key != SALE and (sale is None or sale.state not in DONE or not sale.og_document_id):
         return  # nothing to credit or collect yet
-    claim = ctx.ledger.claim_document(ctx.store, oid, doc_key, ctx.token, lease_seconds=ctx.lease_seconds)
+    claim = ctx.ledger.claim_document(ctx.store, oid, doc_key, ctx.token, lease_seconds=ctx.lease_seconds,
+                                      earlier_tries=ctx.earlier_tries)
     if claim is None:
         return  # another run holds it, or it is done
     if doc_key == SALE and str(order.get("status") or "") in UNPAID_NOW:

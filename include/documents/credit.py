@@ -21,8 +21,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from officeguy_woocommerce.include.documents.basics import _has_meta, _meta, _Park, _reason, _text
 from officeguy_woocommerce.include.documents.codes import PAYMENT_TYPES
-from officeguy_woocommerce.include.documents.common import _has_meta, _meta, _Park, _reason, _text
 from officeguy_woocommerce.include.documents.lines import (
     _id_map,
     _line_amounts,

@@ -12,8 +12,8 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
+from officeguy_woocommerce.include.documents.basics import _meta, _strip_tags, _text
 from officeguy_woocommerce.include.documents.codes import ITEM_SEARCH_AUTOMATIC, SERVICE_CARD_PREFIX
-from officeguy_woocommerce.include.documents.common import _meta, _strip_tags, _text
 from officeguy_woocommerce.include.documents.model import DocumentSettings
 from officeguy_woocommerce.include.documents.money import _as_int, _money
 

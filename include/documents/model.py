@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from officeguy_woocommerce.include.documents.basics import _text
 from officeguy_woocommerce.include.documents.codes import (
     DEFAULT_CREDIT_TYPE,
     DEFAULT_GATEWAY_RULES,
@@ -21,7 +22,6 @@ from officeguy_woocommerce.include.documents.codes import (
     LANGUAGES,
     SALE_TYPES,
 )
-from officeguy_woocommerce.include.documents.common import _text
 from officeguy_woocommerce.include.officeguy_codes import PAYMENT_DETAILS
 
 

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from officeguy_woocommerce.include.documents.basics import _Park
 from officeguy_woocommerce.include.documents.codes import HOME_CURRENCY
-from officeguy_woocommerce.include.documents.common import _Park
 
 CENT = Decimal("0.01")
 HALF_CENT = Decimal("0.005")

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from officeguy_woocommerce.include.documents.basics import _has_meta, _meta, _text
 from officeguy_woocommerce.include.documents.codes import STOCK_REDUCING_STATUSES
-from officeguy_woocommerce.include.documents.common import _has_meta, _meta, _text
 from officeguy_woocommerce.include.documents.lines import _id_map, _order_id, _refunded_item_id, _woo_id
 from officeguy_woocommerce.include.documents.money import _as_int, _quantity
 

@@ -32,6 +32,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from officeguy_woocommerce.include.documents.basics import _meta, _Park, _reason, _text
 from officeguy_woocommerce.include.documents.codes import (
     CUSTOMER_SEARCH_EXTERNAL_IDENTIFIER,
     CUSTOMER_SEARCH_NONE,
@@ -41,7 +42,6 @@ from officeguy_woocommerce.include.documents.codes import (
     RECEIPT,
     STOCK_HOLDER_KEY,
 )
-from officeguy_woocommerce.include.documents.common import _meta, _Park, _reason, _text
 from officeguy_woocommerce.include.documents.lines import (
     _id_map,
     _line_amounts,

@@ -14,8 +14,7 @@ alerts), ``documents`` (order documents), ``cards`` (the item map).
 
 from __future__ import annotations
 
-from officeguy_woocommerce.include.ledger.cards import ItemCards
-from officeguy_woocommerce.include.ledger.documents import OrderDocuments
+from officeguy_woocommerce.include.ledger.document_rows import OrderDocuments
 from officeguy_woocommerce.include.ledger.engine import (
     MIGRATE_COMMAND,
     MIGRATIONS,
@@ -24,6 +23,7 @@ from officeguy_woocommerce.include.ledger.engine import (
     normalise_url,
     sqlite_url,
 )
+from officeguy_woocommerce.include.ledger.item_cards import ItemCards
 from officeguy_woocommerce.include.ledger.models import (
     Base,
     ItemMap,

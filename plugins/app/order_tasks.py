@@ -139,6 +139,7 @@ def create_documents(planned: dict, cards: dict, *, dag_id: str, run_id: str, tr
         ctx = DocumentContext(
             ledger=get_ledger(), store=planned["store"], og=og, woo=woo, settings=settings.document_settings(),
             store_tax=StoreTax(**(planned.get("store_tax") or {})), token=f"{dag_id}/{run_id}/{try_number}",
+            earlier_tries=f"{dag_id}/{run_id}/",  # a retry takes over the claims of its dead earlier try
             today=datetime.now(UTC).astimezone(ZoneInfo(settings.timezone)).date(), max_attempts=settings.max_attempts)
         item_ids = {int(k): v for k, v in Stage.read_json(cards["item_ids_path"]).items()}
         report = create(Stage.read_json(planned["orders_path"]), item_ids, ctx)

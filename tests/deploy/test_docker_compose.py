@@ -7,6 +7,9 @@ JSON Schema (vendored in shared/vendor) and its commands against Airflow's own C
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -35,9 +38,15 @@ def test_airflow_services_use_commands_of_the_installed_airflow(compose):
     subcommands = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction").choices
     airflow_services = {name: svc for name, svc in compose["services"].items() if name.startswith("airflow-")}
     commands = {name: svc["command"] for name, svc in airflow_services.items() if isinstance(svc.get("command"), str)}
-    assert set(commands.values()) == {"api-server", "scheduler", "dag-processor", "triggerer"}
+    assert set(commands.values()) == {"api-server", "scheduler", "dag-processor", "triggerer", "celery worker"}
     for command in commands.values():
+        if command.startswith("celery"):
+            continue  # the executor's own commands: checked below with the CeleryExecutor configured
         assert command in subcommands, command
+    for command in ("celery worker", compose["services"]["flower"]["command"]):
+        done = subprocess.run([sys.executable, "-m", "airflow", *command.split(), "--help"], capture_output=True,
+                              text=True, timeout=180, env={**os.environ, "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor"})
+        assert done.returncode == 0, done.stderr[-2000:]
     init = "\n".join(compose["services"]["airflow-init"]["command"])
     for line in init.splitlines():
         words = line.split()
@@ -45,12 +54,14 @@ def test_airflow_services_use_commands_of_the_installed_airflow(compose):
             parser.parse_args(_shell_words(line)[1:])  # raises SystemExit on an unknown command or flag
 
 
-def test_every_airflow_service_runs_the_project_image_on_postgres_with_the_local_executor(compose):
+def test_every_airflow_service_runs_the_project_image_on_postgres_local_executor_by_default(compose):
     for name, svc in compose["services"].items():
         if not name.startswith("airflow-"):
             continue
         env = svc["environment"]
-        assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+        # LocalExecutor unless the operator chooses Celery (AIRFLOW_EXECUTOR=CeleryExecutor, profile celery)
+        assert env["AIRFLOW__CORE__EXECUTOR"] == "${AIRFLOW_EXECUTOR:-LocalExecutor}"
+        assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://") and "redis:6379" in env["AIRFLOW__CELERY__BROKER_URL"]
         assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql")
         assert svc["build"] == "." and svc["image"].startswith("stock-sync-airflow")
         assert "./dags:/opt/airflow/dags" in svc["volumes"]
@@ -86,3 +97,15 @@ def _shell_words(line: str) -> list[str]:
     import shlex
 
     return shlex.split(line)
+
+
+def test_celery_is_an_optional_profile_with_redis_and_two_workers(compose):
+    services = compose["services"]
+    assert services["redis"]["profiles"] == ["celery"] and "healthcheck" in services["redis"]
+    worker = services["airflow-worker"]
+    assert worker["profiles"] == ["celery"] and worker["command"] == "celery worker"
+    assert worker["deploy"]["replicas"] == 2
+    assert worker["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert services["flower"]["profiles"] == ["flower"] and services["flower"]["command"] == "celery flower"
+    for name in ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"):
+        assert "profiles" not in services[name], name  # the default (LocalExecutor) layout starts without Redis

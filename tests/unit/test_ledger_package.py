@@ -152,3 +152,21 @@ def test_the_cli_prints_the_head_revision(empty_postgres_url):
 
     assert cli() == f"ledger schema at revision {head_revision()} (was empty)\n"
     assert cli() == f"ledger schema at revision {head_revision()} (already there)\n"
+
+
+def test_a_retry_takes_over_its_dead_earlier_try_at_once_and_no_one_else_does(tmp_path):
+    """A worker killed mid-write leaves a claim; Airflow runs one try of a task instance at a time, so
+    the retry of the same run takes it over at once (and looks the document up first), while another
+    run still waits for the lease."""
+    ledger = Ledger(sqlite_url(tmp_path / "ledger.sqlite"))
+    ledger.ensure_documents([{"store": "s", "woo_order_id": 7, "doc_key": "sale", "external_reference": "woo:s:7"}])
+    first = ledger.claim_document("s", 7, "sale", "orders/run_1/1", earlier_tries="orders/run_1/")
+    assert first is not None and first.attempts == 1
+    # another run (a backfill beside it) cannot take it while the lease runs
+    assert ledger.claim_document("s", 7, "sale", "orders/run_2/1", earlier_tries="orders/run_2/") is None
+    # nor can a run whose id merely starts the same way
+    assert ledger.claim_document("s", 7, "sale", "orders/run_1x/1", earlier_tries="orders/run_1x/") is None
+    retry = ledger.claim_document("s", 7, "sale", "orders/run_1/2", earlier_tries="orders/run_1/")
+    assert retry is not None and retry.attempts == 2 and retry.claimed_by == "orders/run_1/2"
+    # the same try asking again does not win twice
+    assert ledger.claim_document("s", 7, "sale", "orders/run_1/2", earlier_tries="orders/run_1/") is None

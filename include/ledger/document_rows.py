@@ -58,22 +58,28 @@ class OrderDocuments(LedgerCore):
                 row.updated_at = now
 
     def claim_document(self, store: str, woo_order_id: int, doc_key: str, token: str, *,
-                       lease_seconds: float = 900) -> OrderDocument | None:
+                       lease_seconds: float = 900, earlier_tries: str = "") -> OrderDocument | None:
         """Take the row for one OfficeGuy call, atomically; None when another run has it or it is done.
 
         One conditional UPDATE decides, so two overlapping runs (a schedule and a backfill, two
         workers) can never both win (I1). A claim older than the lease belongs to a task that died
-        between claim and record: it may be taken over. The returned row's ``attempts`` counts this
-        try; more than one means an earlier try may have reached OfficeGuy, so look before creating.
+        between claim and record: it may be taken over. So may, at once, a claim whose holder starts
+        with ``earlier_tries`` (the same task instance's earlier try: Airflow runs one try at a time,
+        so when a retry runs, the try that claimed is dead, e.g. its worker was killed). The returned
+        row's ``attempts`` counts this try; more than one means an earlier try may have reached
+        OfficeGuy, so look before creating.
         """
         now = utcnow()
         stale = datetime.fromtimestamp(now.timestamp() - lease_seconds, UTC)
+        dead = OrderDocument.claimed_at < stale
+        if earlier_tries:
+            dead = dead | (OrderDocument.claimed_by.startswith(earlier_tries, autoescape=True)
+                           & (OrderDocument.claimed_by != token))
         stmt = (
             update(OrderDocument)
             .where(OrderDocument.store == store, OrderDocument.woo_order_id == woo_order_id,
                    OrderDocument.doc_key == doc_key,
-                   or_(OrderDocument.state.in_(OPEN_STATES),
-                       (OrderDocument.state == DocumentState.CLAIMED) & (OrderDocument.claimed_at < stale)))
+                   or_(OrderDocument.state.in_(OPEN_STATES), (OrderDocument.state == DocumentState.CLAIMED) & dead))
             .values(state=DocumentState.CLAIMED, claimed_by=token, claimed_at=now,
                     attempts=OrderDocument.attempts + 1, updated_at=now)
             .returning(OrderDocument.attempts)
