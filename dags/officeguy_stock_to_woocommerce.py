@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pendulum
 from airflow.sdk import DAG, CronTriggerTimetable, Param, get_current_context, task
 
@@ -58,7 +60,7 @@ with DAG(
     applied = WooCommerceStockApplyOperator(
         task_id="apply_stock", payloads_path=staging.path_template(SETTINGS.home, "payloads"),
         output_path=staging.path_template(SETTINGS.home, "applied"), dry_run="{{ params.dry_run }}",
-        pool=SETTINGS.write_pool)
+        pool=SETTINGS.write_pool, retries=1, retry_delay=timedelta(seconds=5))  # a killed worker's try again
     planned >> applied
 
     @task(multiple_outputs=False)

@@ -19,6 +19,7 @@ from officeguy_woocommerce.woocommerce.operators import (
 )
 
 SETTINGS = config.load()  # environment variables only: no metadata-database access at parse time
+WRITE_RETRIES = {"retries": 1, "retry_delay": timedelta(seconds=5)}  # a killed worker's try runs again
 
 
 def _schedule():
@@ -68,15 +69,16 @@ with DAG(
         ctx = get_current_context()
         return plan_order_documents(extracted, dag_id=ctx["dag"].dag_id, run_id=ctx["run_id"], params=ctx["params"])
 
-    # One slot for every task that writes to OfficeGuy: a backfill beside a scheduled run waits.
-    @task(multiple_outputs=False, pool=SETTINGS.write_pool)
+    # One slot for every task that writes to OfficeGuy: a backfill beside a scheduled run waits. A try
+    # whose worker died is retried once: the retry takes over its claims and looks up before creating.
+    @task(multiple_outputs=False, pool=SETTINGS.write_pool, **WRITE_RETRIES)
     def create_item_cards(planned: dict) -> dict:
         from officeguy_woocommerce.app.order_tasks import create_item_cards as create
 
         ctx = get_current_context()
         return create(planned, dag_id=ctx["dag"].dag_id, run_id=ctx["run_id"], params=ctx["params"])
 
-    @task(multiple_outputs=False, pool=SETTINGS.write_pool)
+    @task(multiple_outputs=False, pool=SETTINGS.write_pool, **WRITE_RETRIES)
     def create_documents(planned: dict, cards: dict) -> dict:
         from officeguy_woocommerce.app.order_tasks import create_documents as create
 
@@ -84,7 +86,7 @@ with DAG(
         return create(planned, cards, dag_id=ctx["dag"].dag_id, run_id=ctx["run_id"],
                       try_number=ctx["ti"].try_number, params=ctx["params"])
 
-    @task(multiple_outputs=False)
+    @task(multiple_outputs=False, **WRITE_RETRIES)
     def write_back(planned: dict, documents: dict) -> dict:
         from officeguy_woocommerce.app.order_tasks import write_back_orders
 

@@ -1,11 +1,13 @@
 """Start a sandbox from the shell.
 
-    python -m sandbox woocommerce --port 8081 --dataset demo --db var/woo.sqlite [--tls]
+    python -m sandbox woocommerce --port 8081 --dataset demo --db var/woo.sqlite [--tls] [--cost-model [--php-workers 4]]
     python -m sandbox officeguy   --port 8082 --dataset demo --db var/og.sqlite [--rate-limit 100]
 
 It prints ``SANDBOX READY <url>`` once it listens, and stops on Ctrl-C or SIGTERM.
 ``--port 0`` picks a free port. The state lives in ``--db`` (SQLite) and survives restarts;
-``--dataset`` is loaded only into an empty database.
+``--dataset`` is loaded only into an empty database. ``--cost-model`` makes the WooCommerce sandbox
+cost what a real WooCommerce 9.4.3 store costs, ``--php-workers`` requests at a time
+(sandbox/woocommerce/cost.py; the costs can be changed through ``PATCH /__sandbox/config``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("--db", default="", help="SQLite file for the state (default: a temporary file)")
         p.add_argument("--tls", action="store_true", help="serve HTTPS with a self-signed certificate")
         p.add_argument("--tls-dir", default="", help="where cert.pem/key.pem are kept (default: beside --db)")
+        if which == "woocommerce":
+            p.add_argument("--cost-model", action="store_true",
+                           help="cost what a real WooCommerce 9.4.3 store costs (sandbox/woocommerce/cost.py)")
+            p.add_argument("--php-workers", type=int, default=4, help="requests served at once with --cost-model")
         if which == "officeguy":
             p.add_argument("--rate-limit", type=int, default=100, help="calls a minute before 403 (0 = off)")
     args = parser.parse_args(argv)
@@ -44,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.which == "woocommerce":
         from sandbox.woocommerce.app import create_app
 
-        app = create_app(db_url, dataset=args.dataset)
+        app = create_app(db_url, dataset=args.dataset, cost_model=args.cost_model, php_workers=args.php_workers)
     else:
         from sandbox.officeguy.app import create_app
 

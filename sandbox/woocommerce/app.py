@@ -15,6 +15,13 @@ an empty database, so a restart keeps what the store holds.
 - ``batch_limit`` (100): ``woocommerce_rest_batch_items_limit``.
 - ``notify_no_stock_amount`` (0): ``woocommerce_notify_no_stock_amount``, the stock at or below
   which a managed product is out of stock (A2).
+- the cost model (cost.py), off by default: ``cost_model`` (False) makes every wc/v3 request
+  cost what it costs on a real WooCommerce 9.4.3 store (measured there, woocommerce-api.md A7),
+  served by at most ``php_workers`` (4) at once while the rest queue; ``cost_list`` (0.19 s, a
+  page with ``_fields``), ``cost_list_full`` (0.34), ``cost_variations`` (0.06), ``cost_read``
+  (0.17), ``cost_write`` (0.17), ``cost_batch`` (0.17, a batch's fixed part), ``cost_batch_item``
+  (0.035 per item updated or deleted: 100 stock updates take 3.67 s plus the sandbox's own work)
+  and ``cost_batch_create_item`` (0.09 per item created). The ``/__sandbox`` routes never cost.
 
 The store's own settings (``woocommerce_calc_taxes``, ``woocommerce_prices_include_tax``, ...;
 settings.py) are not runtime options: they live in the database like WordPress options, are read
@@ -42,6 +49,7 @@ from starlette.responses import Response
 
 from sandbox.common.control import control_router
 from sandbox.common.faults import FaultBook, FaultMiddleware
+from sandbox.woocommerce import cost as CM  # noqa: N812
 from sandbox.woocommerce import routes_orders as RO  # noqa: N812
 from sandbox.woocommerce import routes_products as RP  # noqa: N812
 from sandbox.woocommerce import routes_store as RS  # noqa: N812
@@ -67,6 +75,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "write_delay_per_item": 0.0,
     "batch_limit": 100,
     "notify_no_stock_amount": 0,
+    **CM.COST_DEFAULTS,
 }
 
 Handler = Callable[[Req], Awaitable[Reply]]
@@ -172,27 +181,46 @@ def _error(err: RestError) -> Reply:
     return Reply(err.status, err.body(), allow=err.code != "woocommerce_rest_product_variation_invalid_id" or err.status != 404)
 
 
+def _target(request: Request) -> tuple[str, list[tuple[str, str]]]:
+    """The route path (``wc/v3/products``) and the query without ``rest_route``."""
+    query = urllib.parse.parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    if request.url.path.startswith("/wp-json/"):
+        return request.url.path[len("/wp-json/"):], query
+    # ?rest_route=/wc/v3/... works without pretty permalinks (A6)
+    return dict(query).get("rest_route", "").lstrip("/"), [(k, v) for k, v in query if k != "rest_route"]
+
+
+def _find_route(route_path: str) -> tuple[Route | None, re.Match[str] | None]:
+    for candidate in ROUTES:
+        match = candidate.regex.match(route_path)
+        if match:
+            return candidate, match
+    return None, None
+
+
 async def dispatch(request: Request) -> Response:
+    """A wc/v3 request; with the cost model on, on a PHP worker and at a real store's cost."""
+    config = request.app.state.store.config
+    if not config.get("cost_model"):
+        return await serve(request)
+    route_path, query = _target(request)
+    route, _ = _find_route(route_path)
+    method = "GET" if request.method == "HEAD" else request.method
+    seconds = CM.request_cost(config, method, route and route.kind, route and route.pattern, query)
+    async with request.app.state.workers.hold(config["php_workers"], seconds):
+        return await serve(request)
+
+
+async def serve(request: Request) -> Response:
     """WP_REST_Server::serve_request for the wc/v3 routes."""
     store: Store = request.app.state.store
     config = store.config
     scheme = request.scope.get("scheme", "http")
-    query = urllib.parse.parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-    if request.url.path.startswith("/wp-json/"):
-        route_path = request.url.path[len("/wp-json/"):]
-    else:  # ?rest_route=/wc/v3/... works without pretty permalinks (A6)
-        route_path = dict(query).get("rest_route", "").lstrip("/")
-        query = [(k, v) for k, v in query if k != "rest_route"]
+    route_path, query = _target(request)
     home = config["home_url"] or f"{scheme}://{request.headers.get('host', 'localhost')}"
     ctx = Ctx(store, home.rstrip("/"))
     method = "GET" if request.method == "HEAD" else request.method  # WP serves HEAD as GET
-
-    route, match = None, None
-    for candidate in ROUTES:
-        match = candidate.regex.match(route_path)
-        if match:
-            route = candidate
-            break
+    route, match = _find_route(route_path)
 
     raw = await request.body()
     form: list[tuple[str, str]] = []
@@ -254,6 +282,7 @@ def create_app(db_url: str, dataset: str = "empty", **options: Any) -> FastAPI:
     app.state.book = book
     app.state.config = config
     app.state.store = store
+    app.state.workers = CM.Workers()
     app.include_router(control_router(book, config))
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
     app.add_api_route("/wp-json/{rest_path:path}", dispatch, methods=methods, include_in_schema=False)

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from sandbox.woocommerce.cost import item_cost
 from sandbox.woocommerce.errors import RestError, parse_list
 from sandbox.woocommerce.products import Ctx
 from sandbox.woocommerce.store import Store
@@ -44,6 +45,12 @@ class Req:
         delay = float(self.config.get("write_delay_per_item") or 0) * saved
         if delay > 0:
             await asyncio.sleep(delay)
+
+    async def save_item(self, action: str) -> None:
+        """Before a batch saves one item: ``pause()`` plus the cost model's price of the item (cost.py)."""
+        seconds = float(self.config.get("write_delay_per_item") or 0) + item_cost(self.config, action)
+        if seconds > 0:
+            await asyncio.sleep(seconds)
 
 
 @dataclass
@@ -187,7 +194,7 @@ async def run_batch(
         req.ctx.gmt, req.ctx.local = req.store.now()
 
     for item in items.get("create", []):
-        await req.pause()
+        await req.save_item("create")
         tick()
         try:
             result = req.tx(lambda conn, item=item: create(conn, item))
@@ -195,7 +202,7 @@ async def run_batch(
         except RestError as err:
             out.setdefault("create", []).append(error_item(0, err))
     for item in items.get("update", []):
-        await req.pause()
+        await req.save_item("update")
         tick()
         item = item if isinstance(item, dict) else {}
         try:
@@ -211,7 +218,7 @@ async def run_batch(
             item_id = 0
         if item_id == 0:
             continue
-        await req.pause()
+        await req.save_item("delete")
         tick()
         try:
             out.setdefault("delete", []).append(req.tx(lambda conn, item_id=item_id: delete(conn, item_id)))

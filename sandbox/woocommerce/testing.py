@@ -24,7 +24,8 @@
 - ``clear_faults()``, ``stats()`` (calls by kind, e.g. ``{"GET /products": 3}``),
   ``reset_stats()``.
 - ``set_config(**kw)``: change runtime options (``write_delay_per_item``, ``batch_limit``,
-  ``notify_no_stock_amount``, ``site_timezone``, ``home_url``); unknown keys raise ``KeyError``.
+  ``notify_no_stock_amount``, ``site_timezone``, ``home_url``, and the cost model's ``cost_model``,
+  ``php_workers``, ``cost_*``: see cost.py); unknown keys raise ``KeyError``.
 - ``set_settings(**kw)``: change the store's settings (stored in its database, like
   ``PUT /settings/<group>/<id>``): ``calc_taxes``, ``prices_include_tax``, ``tax_round_at_subtotal``,
   ``calc_discounts_sequentially``, ``enable_coupons`` (True/False or "yes"/"no"),

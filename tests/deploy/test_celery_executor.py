@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 import subprocess
 import sys
 import time
@@ -27,7 +28,7 @@ import sqlalchemy as sa
 from tests.airflow.test_backfill_real_airflow import _create_order, _free_port, _scalar, _wait
 from tests.conftest import connection_env
 
-pytestmark = [pytest.mark.airflow, pytest.mark.postgres]
+pytestmark = [pytest.mark.airflow, pytest.mark.postgres, pytest.mark.timeout(1200)]
 ROOT = Path(__file__).resolve().parents[2]
 ORDERS, STOCK = "woocommerce_orders_to_officeguy", "officeguy_stock_to_woocommerce"
 WRITE_TASKS = ("create_item_cards", "create_documents", "apply_stock")
@@ -86,7 +87,13 @@ def fresh_postgres():
 
 
 @pytest.fixture
-def celery_stack(tmp_path, fresh_postgres, shop):
+def stack_env() -> dict:
+    """Settings a test changes (parametrize ``stack_env`` to override)."""
+    return {}
+
+
+@pytest.fixture
+def celery_stack(tmp_path, fresh_postgres, shop, stack_env):
     postgres_url = fresh_postgres
     if not _redis_up():
         pytest.fail(f"Redis is not running on {REDIS}: start it as .ci/run does (redis-server --daemonize yes ...)")
@@ -113,6 +120,9 @@ def celery_stack(tmp_path, fresh_postgres, shop):
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+        # a killed worker's task is noticed within seconds here (compose: a minute), then retried
+        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
+        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(_free_port()),
         "PYTHONPATH": str(ROOT),  # the sandboxes; the project itself is installed
@@ -125,6 +135,7 @@ def celery_stack(tmp_path, fresh_postgres, shop):
                                                          rate_limit_per_minute=6000),
         # the ledger on PostgreSQL too: several workers share it
         "AIRFLOW_CONN_STOCK_SYNC_DB": postgres_url,
+        **stack_env,
     }
 
     def cli(*args: str) -> str:
@@ -150,10 +161,13 @@ def celery_stack(tmp_path, fresh_postgres, shop):
     try:
         _wait(lambda: _scalar(engine, "SELECT count(*) FROM dag WHERE dag_id IN (:a, :b)", a=ORDERS, b=STOCK) == 2,
               240, "the dag-processor never parsed both DAGs", logs)
-        yield cli, engine, woo, og, orders, yesterday, logs, f"http://127.0.0.1:{port}"
+        workers = {name: proc for (name, _args), (proc, _out) in zip(components, procs, strict=True)
+                   if name.startswith("worker")}
+        yield cli, engine, woo, og, orders, yesterday, logs, f"http://127.0.0.1:{port}", workers
     finally:
         for proc, _out in procs:
-            proc.terminate()
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
         for proc, out in procs:
             try:
                 proc.wait(timeout=30)
@@ -178,7 +192,7 @@ def _all_done(engine) -> bool:
 
 
 def test_two_celery_workers_run_both_dags_exactly_once(celery_stack):
-    cli, engine, woo, og, orders, yesterday, logs, api = celery_stack
+    cli, engine, woo, og, orders, yesterday, logs, api, _workers = celery_stack
     for dag_id in (ORDERS, STOCK):
         cli("dags", "unpause", dag_id)  # the orders DAG's latest scheduled run starts now (catchup off)
     manual = [_trigger(api, ORDERS), _trigger(api, STOCK)]
@@ -227,4 +241,104 @@ def test_two_celery_workers_run_both_dags_exactly_once(celery_stack):
 
     ledger = Ledger(engine.url.render_as_string(hide_password=False), migrate=False)
     final = next(r for r in ledger.runs(flow="stock", limit=20) if r.run_id == last)
+    assert final.status == "dry_run" and (final.counts or {}).get("changed") == 0, final.counts
+
+
+def _worker_running(ti_pid: int, workers: dict) -> str:
+    """Which worker's process tree holds the task's process (walking up its parents)."""
+    pid = ti_pid
+    for _ in range(20):
+        for name, proc in workers.items():
+            if pid == proc.pid:
+                return name
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            break
+        pid = int(stat.rsplit(")", 1)[1].split()[1])  # the parent's pid
+    raise AssertionError(f"no worker holds process {ti_pid}")
+
+
+@pytest.mark.parametrize("stack_env", [{"STOCK_SYNC_ORDERS_EVERY": "none"}])  # only the run the test triggers
+def test_a_worker_killed_while_create_documents_sends_leaves_one_document(celery_stack):
+    """SIGKILL the worker while OfficeGuy holds its answer (the document is already committed): Airflow
+    notices the dead task, the other worker runs the retry, which takes over the claim, finds the
+    document by its reference, and records it. One document; the run succeeds; the report names it."""
+    cli, engine, woo, og, orders, yesterday, logs, api, workers = celery_stack
+    og.arm_fault(kind="timeout", path="documents/create", seconds=90, times=1)  # committed, answered late
+    cli("dags", "unpause", ORDERS)
+    run_id = _trigger(api, ORDERS, {"order_ids": [orders[-1]["id"]]})
+    query = ("SELECT pid, state, try_number FROM task_instance WHERE dag_id = :d AND run_id = :r "
+             "AND task_id = 'create_documents'")
+
+    def sending() -> bool:
+        with engine.connect() as conn:
+            row = conn.execute(sa.text(query), {"d": ORDERS, "r": run_id}).first()
+        return bool(row and row.state == "running" and row.pid
+                    and any("documents/create" in key for key in og.stats()))
+
+    _wait(sending, 300, "create_documents never reached OfficeGuy", logs)
+    with engine.connect() as conn:
+        pid = conn.execute(sa.text(query), {"d": ORDERS, "r": run_id}).first().pid
+    victim = _worker_running(pid, workers)
+    os.killpg(workers[victim].pid, signal.SIGKILL)
+    _wait(lambda: _scalar(engine, "SELECT state FROM dag_run WHERE dag_id = :d AND run_id = :r", d=ORDERS,
+                          r=run_id) in ("success", "failed"), 600, "the run did not finish after the kill", logs)
+
+    with engine.connect() as conn:
+        run_state = conn.execute(sa.text("SELECT state FROM dag_run WHERE run_id = :r"), {"r": run_id}).scalar()
+        tries = conn.execute(sa.text(query), {"d": ORDERS, "r": run_id}).first().try_number
+    assert run_state == "success" and tries == 2
+    sales = [d for d in og.documents() if d["external_reference"].endswith(f":{orders[-1]['id']}")]
+    assert len(sales) == 1, sales  # the first try's document, found by the retry, not made again
+    page = requests.get(f"{api}/stock-sync/reports/{ORDERS}/{requests.utils.quote(run_id, safe='')}", timeout=30)
+    assert page.status_code == 200 and "Found already in OfficeGuy" in page.text
+    assert str(orders[-1]["number"]) in page.text
+
+
+@pytest.mark.parametrize("stack_env", [{"STOCK_SYNC_ORDERS_EVERY": "none"}])
+def test_a_worker_killed_while_apply_stock_writes_leaves_the_store_equal_to_officeguy(celery_stack):
+    """SIGKILL the worker while the store holds its answer to a stock batch (the batch is committed):
+    the retry on the other worker sends the same planned quantities again; afterwards a stock run finds
+    nothing to change, and each product is recorded once for the run (no second, stale write)."""
+    from tests.helpers import purchase_order
+
+    cli, engine, woo, og, orders, yesterday, logs, api, workers = celery_stack
+    stock = og.call("/stock/stock/list/", {})["Data"]["Stock"]
+    raised = [row["ID"] for row in stock if str(row.get("ExternalIdentifier") or "").strip()][:3]
+    for item_id in raised:  # a purchase order in OfficeGuy: the store must follow
+        assert og.call("/accounting/documents/create/", purchase_order(item_id, 5))["Status"] == 0
+    woo.arm_fault(kind="timeout", method="POST", path="/batch$", seconds=90, times=1)
+    cli("dags", "unpause", STOCK)
+    run_id = _trigger(api, STOCK)
+    query = ("SELECT pid, state, try_number FROM task_instance WHERE dag_id = :d AND run_id = :r "
+             "AND task_id = 'apply_stock'")
+
+    def writing() -> bool:
+        with engine.connect() as conn:
+            row = conn.execute(sa.text(query), {"d": STOCK, "r": run_id}).first()
+        return bool(row and row.state == "running" and row.pid and any("batch" in key for key in woo.stats()))
+
+    _wait(writing, 300, "apply_stock never wrote to the store", logs)
+    with engine.connect() as conn:
+        pid = conn.execute(sa.text(query), {"d": STOCK, "r": run_id}).first().pid
+    os.killpg(workers[_worker_running(pid, workers)].pid, signal.SIGKILL)
+    _wait(lambda: _scalar(engine, "SELECT state FROM dag_run WHERE dag_id = :d AND run_id = :r", d=STOCK,
+                          r=run_id) in ("success", "failed"), 600, "the stock run did not finish after the kill", logs)
+    with engine.connect() as conn:
+        run_state = conn.execute(sa.text("SELECT state FROM dag_run WHERE run_id = :r"), {"r": run_id}).scalar()
+        tries = conn.execute(sa.text(query), {"d": STOCK, "r": run_id}).first().try_number
+    assert run_state == "success" and tries == 2
+
+    from officeguy_woocommerce.include.ledger import Ledger
+
+    ledger = Ledger(engine.url.render_as_string(hide_password=False), migrate=False)
+    run = next(r for r in ledger.runs(flow="stock", limit=5) if r.run_id == run_id)
+    with engine.connect() as conn:
+        written = conn.execute(sa.text("SELECT woo_id, count(*) FROM stock_changes WHERE run_pk = :p "
+                                       "GROUP BY woo_id"), {"p": run.id}).all()
+    assert written and all(n == 1 for _woo_id, n in written), written  # each product recorded once
+    last = _trigger(api, STOCK, {"dry_run": True})
+    _wait(lambda: _all_done(engine), 300, "the last stock run did not finish", logs)
+    final = next(r for r in ledger.runs(flow="stock", limit=5) if r.run_id == last)
     assert final.status == "dry_run" and (final.counts or {}).get("changed") == 0, final.counts
