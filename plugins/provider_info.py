@@ -107,6 +107,10 @@ def get_provider_info() -> dict:
                     "read_concurrency": _number(
                         "Parallel variation reads", "How many variable products' variation lists are read at "
                         "once (1: one after another).", 4, 1, integer=True),
+                    "write_concurrency": _number(
+                        "Parallel stock batches", "How many stock batches (up to 100 products each) are sent at "
+                        "once; a shared host serves 4-6 requests at a time (1: one after another).", 2, 1,
+                        integer=True),
                 },
             },
         ],

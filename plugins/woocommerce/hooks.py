@@ -3,7 +3,7 @@
 Connection ``woocommerce_default`` (type ``woocommerce``): host = store base URL, login = consumer
 key, password = consumer secret; the extras are the ``extra_field``s of `WooCommerceSettings`
 (``auth`` basic | query | oauth1, ``verify_ssl`` bool or a CA bundle path, ``timeout``,
-``max_attempts``, ``backoff_seconds``, ``read_concurrency``), each declared in the connection form
+``max_attempts``, ``backoff_seconds``, ``read_concurrency``, ``write_concurrency``), each declared in the connection form
 (provider_info.py) and the README. The connection is parsed once, into ``hook.settings``.
 
 What it owns (woocommerce-api.md): authentication as WooCommerce really does it (A1: keys only over
@@ -148,6 +148,9 @@ class WooCommerceSettings(api_http.ConnectionSettings):
     max_attempts: int = api_http.extra_field("max_attempts", 5, minimum=1, integer=True)
     backoff_seconds: float = api_http.extra_field("backoff_seconds", 0.5, minimum=0)
     read_concurrency: int = api_http.extra_field("read_concurrency", 4, minimum=1, integer=True)
+    # stock batches sent at once: a shared host serves 4-6 requests at a time, and a batch holds one
+    # PHP worker for seconds, so 2 leaves room for the shop's own visitors
+    write_concurrency: int = api_http.extra_field("write_concurrency", 2, minimum=1, integer=True)
 
     system = SYSTEM
     secret_attrs = ("login", "password")
@@ -200,6 +203,10 @@ class WooCommerceHook(api_http.ApiHookMixin, BaseHook):
     @property
     def read_concurrency(self) -> int:
         return self.settings.read_concurrency
+
+    @property
+    def write_concurrency(self) -> int:
+        return self.settings.write_concurrency
 
     def _new_session(self, settings: WooCommerceSettings) -> requests.Session:
         session = requests.Session()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -100,7 +101,8 @@ class WooCommerceOrdersExtractOperator(FileOutputOperator):
 
 class WooCommerceStockApplyOperator(FileOutputOperator):
     """Write stock fields in batches of at most 100 (variations through their parent's batch endpoint),
-    and check what the store kept, item by item.
+    ``write_concurrency`` batches at once (the connection's extra, default 2), and check what the store
+    kept, item by item.
 
     ``payloads_path``: JSON ``{"products": [{"id", <field>: <value>}], "variations": {"<parent id>": [...]}}``.
     The outcome of each item goes to ``output_path`` as a JSON list of ``{"id", "parent_id", "outcome":
@@ -129,9 +131,12 @@ class WooCommerceStockApplyOperator(FileOutputOperator):
                         for p, items in groups for i in items]
         else:
             with WooCommerceHook(self.woocommerce_conn_id) as hook:
-                for parent_id, items in groups:
-                    if items:
-                        outcomes += self._send(hook, parent_id, items)
+                # batches of different parents are independent: a few at once (write_concurrency)
+                chunks = [(parent_id, items[i:i + 100]) for parent_id, items in groups
+                          for i in range(0, len(items), 100)]
+                with ThreadPoolExecutor(max_workers=max(1, hook.write_concurrency)) as pool:
+                    for sent in pool.map(lambda chunk: self._send(hook, *chunk), chunks):
+                        outcomes += sent
                 calls = hook.calls
         failed = [o for o in outcomes if o["outcome"] == "failed"]
         for row in failed:

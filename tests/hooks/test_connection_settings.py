@@ -139,11 +139,11 @@ def test_woocommerce_settings_hold_every_field_of_the_connection(monkeypatch, tm
     bundle.write_text("-----BEGIN CERTIFICATE-----\n")
     conn_id = _connect(monkeypatch, "woocommerce", "woo_fields", host="https://shop.example.co.il/wp-json/wc/v3/",
                        extra={"auth": "Query", "verify_ssl": str(bundle), "timeout": 9, "max_attempts": "3",
-                              "backoff_seconds": 0.25, "read_concurrency": 1})
+                              "backoff_seconds": 0.25, "read_concurrency": 1, "write_concurrency": "3"})
     assert WooCommerceHook(conn_id).settings == WooCommerceSettings(
         conn_id=conn_id, base_url="https://shop.example.co.il", scheme_assumed=False, consumer_key=CONSUMER_KEY,
         consumer_secret=CONSUMER_SECRET, auth_mode="query", verify=str(bundle), timeout=9, max_attempts=3,
-        backoff_seconds=0.25, read_concurrency=1)
+        backoff_seconds=0.25, read_concurrency=1, write_concurrency=3)
 
 
 # ----------------------------------------------------------------------------- bad connections
@@ -163,6 +163,7 @@ BAD_EXTRAS = {
         "max_attempts": ["x", "0", 1.5],
         "backoff_seconds": ["soon", -0.5],
         "read_concurrency": ["two", 0],
+        "write_concurrency": ["many", 0, 1.5],
     },
 }
 

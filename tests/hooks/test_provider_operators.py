@@ -110,3 +110,30 @@ def test_stock_apply_writes_checks_what_the_store_kept_and_honours_dry_run(woo, 
     assert outcomes[created[0]["id"]]["outcome"] == "applied" and hook.get_product(created[0]["id"]).stock_quantity == 7
     assert outcomes[999999]["outcome"] == "failed" and outcomes[999999]["error"]  # the store refused that item
     assert (result["applied"], result["failed"]) == (1, 1)
+
+
+@pytest.mark.parametrize("concurrency,rounds", [(1, 3), (2, 2)])
+def test_stock_apply_sends_write_concurrency_batches_at_once(tmp_path, woo_conn, concurrency, rounds):
+    """A store that serves 4 requests at once and takes 1.5 s per batch (the sandbox's cost model): 250
+    changes are 3 batches; one at a time they take 3 rounds, two at a time 2. The calls stay at 3."""
+    import time
+
+    from sandbox.woocommerce.testing import woo_sandbox
+
+    with woo_sandbox(tmp_path / "slow", cost_model=True, php_workers=4, cost_batch=1.5, cost_batch_item=0.0,
+                     cost_batch_create_item=0.0, cost_list=0.0, cost_list_full=0.0, cost_read=0.0,
+                     cost_write=0.0, cost_variations=0.0) as woo:
+        woo_conn(woo, write_concurrency=concurrency)
+        hook = WooCommerceHook()
+        made = hook.batch("/products", create=[{"name": f"P{i}", "sku": f"C-{i}", "manage_stock": True,
+                                                "stock_quantity": 1} for i in range(250)]).created
+        payloads = tmp_path / "payloads.json"
+        payloads.write_text(json.dumps({"products": [{"id": p["id"], "stock_quantity": 9} for p in made]}))
+        woo.reset_stats()
+        started = time.monotonic()
+        result = WooCommerceStockApplyOperator(task_id="t", payloads_path=str(payloads),
+                                               output_path=str(tmp_path / "out.json")).execute(CONTEXT)
+        elapsed = time.monotonic() - started
+    assert result["applied"] == 250 and sum(v for k, v in woo.stats().items() if "batch" in k) == 3
+    assert elapsed >= rounds * 1.5  # never faster than the store allows
+    assert elapsed < (rounds + 0.8) * 1.5, elapsed  # and not a round more: the batches overlapped as allowed
