@@ -137,7 +137,7 @@ def plan(orders: Iterable[dict], ledger: Ledger, store: str, *, statuses: Iterab
                 report.skipped.append({"order": oid, "reason": f"{status} before it was documented"})
         if not documented:
             continue
-        if sale is not None and sale.state == DocumentState.DOCUMENTED:
+        if sale is not None and sale.state in DONE:
             _check_unchanged(order, sale, existing.get((oid, CHANGED)), base, rows, report)
         sale_type = sale.document_type if sale is not None and sale.document_type is not None else None
         if (status == "completed" and sale_type == DocumentType.INVOICE
@@ -327,12 +327,41 @@ def create_documents(orders: Iterable[dict], item_ids: Mapping[int, int], ctx: D
     """Create every open document of these orders, exactly once each."""
     report = StepReport()
     by_id = {int(o["id"]): o for o in orders}
+    _total_recorded_sales(by_id, ctx, report)
     rows = ctx.ledger.documents(ctx.store, order_ids=list(by_id), states=OPEN_OR_CLAIMED)
     for row in sorted(rows, key=lambda r: (r.woo_order_id, _doc_order(r.doc_key, by_id[r.woo_order_id], rows, ctx))):
         if row.doc_key == CHANGED:
             continue
         _one_document(by_id[row.woo_order_id], row.doc_key, item_ids, ctx, report)
     return report
+
+
+def _total_recorded_sales(by_id: Mapping[int, dict], ctx: DocumentContext, report: StepReport) -> None:
+    """Sales recorded from the order's ``OfficeGuyDocumentID`` meta (the ledger lost, or the official
+    plugin documented them) get the total OfficeGuy holds, read from the run's reference scan (the
+    order's current total when OfficeGuy has no document under our reference: the plugin's own). An
+    order edited before it was recorded is reported as changed now; one edited later, by the next
+    run's plan (I8: a second sale document is never issued)."""
+    rows = [r for r in ctx.ledger.documents(ctx.store, order_ids=list(by_id), states=[DocumentState.RECORDED])
+            if r.doc_key == SALE and not r.order_total]
+    for row in rows:
+        order = by_id[row.woo_order_id]
+        try:
+            known = ctx.known_references.find(row.external_reference, _order_day(order) or ctx.today, ctx)
+        except ApiError as exc:
+            log.warning("Order %s: could not read its OfficeGuy document's total (%s); the order's current total "
+                        "is kept as the documented one", row.woo_order_id, exc)
+            known = None
+        value = _value(known) if known is not None and known.document_id == row.og_document_id else None
+        total = f"{value:.2f}" if value is not None else f"{_decimal(order.get('total') or 0)}"
+        if not ctx.ledger.set_recorded_total(ctx.store, row.woo_order_id, SALE, total):
+            continue  # a concurrent run set it first
+        row.order_total = total
+        base = {"store": ctx.store, "woo_order_id": row.woo_order_id, "order_number": row.order_number,
+                "woo_status": order.get("status", ""), "order_modified_gmt": order.get("date_modified_gmt") or ""}
+        marker_rows: list[dict] = []
+        _check_unchanged(order, row, None, base, marker_rows, report)
+        ctx.ledger.ensure_documents(marker_rows)
 
 
 class _KnownReferences:

@@ -115,6 +115,15 @@ class OrderDocuments(LedgerCore):
         with self.session() as s, s.begin():
             return s.execute(stmt).rowcount == 1
 
+    def set_recorded_total(self, store: str, woo_order_id: int, doc_key: str, total: str) -> bool:
+        """The total of a document recorded without one (found through the order's meta), set once."""
+        with self.session() as s, s.begin():
+            return s.execute(update(OrderDocument).where(
+                OrderDocument.store == store, OrderDocument.woo_order_id == woo_order_id,
+                OrderDocument.doc_key == doc_key, OrderDocument.state == DocumentState.RECORDED,
+                OrderDocument.order_total == "").values(order_total=total, amount=total,
+                                                       updated_at=utcnow())).rowcount == 1
+
     def set_document_date(self, store: str, woo_order_id: int, doc_key: str, document_date: str) -> None:
         """Remember the date sent before the call, so a later look-up knows which days to search."""
         with self.session() as s, s.begin():

@@ -189,3 +189,26 @@ def test_a_cancellation_after_a_failed_write_back_and_a_lost_ledger_is_credited(
     w.set_status(oid, "cancelled")  # Woo puts the 2 units back
     w.lose_ledger()
     _fails(w.settle() + w.check())
+
+
+@pytest.mark.parametrize("edited_before_recorded", [False, True], ids=["edit-after-record", "edit-before-record"])
+def test_an_edit_of_an_order_recorded_from_its_meta_after_a_lost_ledger_is_reported(world, edited_before_recorded):
+    """Model finding M7 (fixed; the defect was): after the ledger is lost, the next run records the sale from the
+    order's ``OfficeGuyDocumentID`` meta without the total it documented, and ``plan()`` compared only
+    ``documented`` rows: an edit made afterwards (or between the loss and the re-record) was never reported.
+    Now the re-recorded sale takes OfficeGuy's own total from the run's reference scan and both states are
+    compared."""
+    w = _history(world, stock=(0, 0, 0, 0, 0, 0, 0))
+    oid = w.create_order([(_sellable(w, "simple-ext"), 2)], "processing")  # 2 x 20.00
+    w.tick(15)
+    w.run_orders("scheduled")  # documented and written back (meta OfficeGuyDocumentID)
+    w.lose_ledger()
+    if edited_before_recorded:
+        w.tick(5)
+        w.edit_order(oid, min(w.orders[oid].lines), 3)  # 40.00 -> 60.00 before the sale is re-recorded
+    w.tick(15)
+    w.run_orders("scheduled")  # the sale is recorded again, from the order's meta
+    if not edited_before_recorded:
+        w.tick(5)
+        w.edit_order(oid, min(w.orders[oid].lines), 3)  # 40.00 -> 60.00 after it was re-recorded
+    _fails(w.settle() + w.check())

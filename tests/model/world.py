@@ -855,12 +855,10 @@ class World:
             changed = rows.get((oid, "changed"))
             if changed is None or changed.state != "parked":
                 row = rows.get((oid, "sale"))
-                # M5: the sale was recorded by a look-up after the edit, with the edited order's total
-                known = "M5" if row is not None and row.order_total == current["total"] else ""
                 found.append(Violation("lost", f"order {oid} was edited after its document ({version['total']} -> "
                                                f"{current['total']}) and is not reported/parked as changed "
                                                f"(ledger: sale {row.state if row else None}, order_total "
-                                               f"{row.order_total if row else None})", known))
+                                               f"{row.order_total if row else None})"))
         refunds = self.woo_refunds(oid)
         credits = self.og.credits_of(sale["id"])
         woo_refunded = round(sum(float(r["amount"]) for r in refunds), 2)
@@ -983,40 +981,19 @@ class World:
         made = self.created_cards()
         if 18 in made and self.purchases[made[18]]:
             holders[made[18]] = 18  # opened by a purchase order: synced from then on
-        in_flight = self.unrecorded_sales(orders, sales)
         for card, holder in sorted(holders.items()):
             floor = math.floor(stock[card])
             want = floor - pending[holder]
             have = products[holder]["stock_quantity"]
             if have != want:
-                # M4 writes the units of sales OfficeGuy has but the ledger has not recorded yet off twice
-                known = "M4" if in_flight[holder] and have == want - in_flight[holder] else ""
                 found.append(Violation("wrong_write", f"Woo {holder} has {have}, expected floor(OfficeGuy card "
                                                       f"{card} = {stock[card]}) - pending {pending[holder]} = {want}"
-                                                      f"{' (during the history)' if during else ''}", known))
+                                                      f"{' (during the history)' if during else ''}"))
         want_status = "instock" if stock[1006] - pending[19] > 0 else "outofstock"
         if products[19]["stock_status"] != want_status:
             found.append(Violation("wrong_write", f"Woo 19 (unmanaged) is {products[19]['stock_status']}, expected "
                                                   f"{want_status} (OfficeGuy {stock[1006]})"))
         return found
-
-    def unrecorded_sales(self, orders: dict[int, dict], sales: dict[str, list[dict]]) -> Counter:
-        """Units of orders OfficeGuy has a sale document for while the ledger has not recorded it (a task
-        killed or a ledger write lost after OfficeGuy committed): by the Woo id holding the stock."""
-        from officeguy_woocommerce.include.documents import external_reference
-
-        rows = {r.woo_order_id: r.state for r in self.ledger.documents(self.woo.url, doc_key="sale")}
-        held: Counter[int] = Counter()
-        for oid, order in orders.items():
-            if not sales.get(external_reference(self.woo.url, oid)) or rows.get(oid) in ("documented", "recorded"):
-                continue
-            if order["status"] not in REDUCING:
-                continue
-            for line in order["line_items"]:
-                woo_id = line["variation_id"] or line["product_id"]
-                holder = next(s.holder for s in self.sellables if s.woo_id == woo_id)
-                held[holder] += int({m["key"]: m["value"] for m in line["meta_data"]}.get("_reduced_stock") or 0)
-        return held
 
     def check_after_stock_run(self, out: dict, fired_before: int) -> list[Violation]:
         """After a stock run that met no fault and succeeded, what it left must be right (I3/I4): Woo =
