@@ -7,10 +7,11 @@ the stored watermark to now, or just the ``order_ids`` given.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import DAG, CronTriggerTimetable, Param, get_current_context, task
+from airflow.sdk import DAG, CronTriggerTimetable, Param, TaskGroup, get_current_context, task
 
 from officeguy_woocommerce.app.report_tasks import RunReportOperator, run_report
 from officeguy_woocommerce.include import config, staging
@@ -49,41 +50,36 @@ with DAG(
 ) as dag:
     # The app's steps import their module when they run: the ledger stays out of parsing.
     @task(multiple_outputs=False)
-    def orders_window() -> dict:
+    def orders_window(store: str) -> dict:
         from officeguy_woocommerce.app.order_tasks import orders_window as decide
 
-        return decide(get_current_context())
-
-    read = orders_window()
-    _read = "ti.xcom_pull(task_ids='orders_window')"
-    extract = WooCommerceOrdersExtractOperator(
-        task_id="extract_orders", output_path=staging.path_template(SETTINGS.home, "orders"),
-        modified_after=f"{{{{ {_read}['start'] or '' }}}}", modified_before=f"{{{{ {_read}['end'] or '' }}}}",
-        statuses=f"{{{{ {_read}['statuses'] | join(',') }}}}", order_ids=f"{{{{ {_read}['order_ids'] | join(',') }}}}")
-    read >> extract
+        return decide(get_current_context(), store)
 
     @task(multiple_outputs=False)
-    def plan_documents(extracted: dict) -> dict:
+    def plan_documents(extracted: dict, store: str) -> dict:
         from officeguy_woocommerce.app.order_tasks import plan_order_documents
 
         ctx = get_current_context()
-        return plan_order_documents(extracted, dag_id=ctx["dag"].dag_id, run_id=ctx["run_id"], params=ctx["params"])
+        return plan_order_documents(extracted, dag_id=ctx["dag"].dag_id, params=ctx["params"], store_name=store,
+                                    run_id=SETTINGS.store(store).run_key(ctx["run_id"]))
 
-    # One slot for every task that writes to OfficeGuy: a backfill beside a scheduled run waits. A try
-    # whose worker died is retried once: the retry takes over its claims and looks up before creating.
-    @task(multiple_outputs=False, pool=SETTINGS.write_pool, **WRITE_RETRIES)
-    def create_item_cards(planned: dict) -> dict:
+    # Every task that writes to OfficeGuy runs in its store's one-slot pool: a backfill beside a scheduled
+    # run waits, the stores write side by side. A try whose worker died is retried once: the retry takes
+    # over its claims and looks up before creating.
+    @task(multiple_outputs=False, **WRITE_RETRIES)
+    def create_item_cards(planned: dict, store: str) -> dict:
         from officeguy_woocommerce.app.order_tasks import create_item_cards as create
 
         ctx = get_current_context()
-        return create(planned, dag_id=ctx["dag"].dag_id, run_id=ctx["run_id"], params=ctx["params"])
+        return create(planned, dag_id=ctx["dag"].dag_id, run_id=SETTINGS.store(store).run_key(ctx["run_id"]),
+                      params=ctx["params"])
 
-    @task(multiple_outputs=False, pool=SETTINGS.write_pool, **WRITE_RETRIES)
-    def create_documents(planned: dict, cards: dict) -> dict:
+    @task(multiple_outputs=False, **WRITE_RETRIES)
+    def create_documents(planned: dict, cards: dict, store: str) -> dict:
         from officeguy_woocommerce.app.order_tasks import create_documents as create
 
         ctx = get_current_context()
-        return create(planned, cards, dag_id=ctx["dag"].dag_id, run_id=ctx["run_id"],
+        return create(planned, cards, dag_id=ctx["dag"].dag_id, run_id=SETTINGS.store(store).run_key(ctx["run_id"]),
                       try_number=ctx["ti"].try_number, params=ctx["params"])
 
     @task(multiple_outputs=False, **WRITE_RETRIES)
@@ -92,14 +88,25 @@ with DAG(
 
         return write_back_orders(planned, params=get_current_context()["params"])
 
-    planned = plan_documents(extract.output)
-    cards = create_item_cards(planned)
-    documents = create_documents(planned, cards)
-    written = write_back(planned, documents)
+    for store in SETTINGS.stores:  # one branch per store (README "Several stores")
+        with TaskGroup(store.group) if store.group else nullcontext():
+            read = orders_window(store.name)
+            _read = f"ti.xcom_pull(task_ids='{store.task_id('orders_window')}')"
+            extract = WooCommerceOrdersExtractOperator(
+                task_id="extract_orders", woocommerce_conn_id=store.woocommerce_conn_id,
+                output_path=staging.path_template(SETTINGS.home, "orders", store.group),
+                modified_after=f"{{{{ {_read}['start'] or '' }}}}", modified_before=f"{{{{ {_read}['end'] or '' }}}}",
+                statuses=f"{{{{ {_read}['statuses'] | join(',') }}}}",
+                order_ids=f"{{{{ {_read}['order_ids'] | join(',') }}}}")
+            read >> extract
+            planned = plan_documents(extract.output, store.name)
+            cards = create_item_cards.override(pool=store.write_pool)(planned, store.name)
+            documents = create_documents.override(pool=store.write_pool)(planned, cards, store.name)
+            written = write_back(planned, documents)
 
-    # Runs whatever happened upstream: the HTML report (linked in the UI), the ledger row, the watermark.
-    RunReportOperator(
-        task_id="report", python_callable=run_report, trigger_rule="all_done",
-        op_kwargs={"flow": "orders", "read": read, "extract": extract.output, "planned": planned, "cards": cards,
-                   "documents": documents, "written": written},
-    )
+            # Runs whatever happened upstream: the HTML report (linked in the UI), the ledger row, the watermark.
+            RunReportOperator(
+                task_id="report", python_callable=run_report, trigger_rule="all_done",
+                op_kwargs={"flow": "orders", "store": store.name, "read": read, "extract": extract.output,
+                           "planned": planned, "cards": cards, "documents": documents, "written": written},
+            )

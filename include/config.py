@@ -12,6 +12,7 @@ safe default; a wrong value fails the DAG import with a message naming the varia
 | ``STOCK_SYNC_BRAKE_SHARE`` | share of matched managed products a run may zero or cut | ``0.5`` |
 | ``STOCK_SYNC_HOME`` | folder for the default SQLite ledger and run staging files | ``$AIRFLOW_HOME/stock_sync`` |
 | ``STOCK_SYNC_WRITE_POOL`` | the one-slot pool the writing tasks run in | ``stock_sync_writes`` |
+| ``STOCK_SYNC_STORES`` | several stores: ``main,outlet,eu:officeguy_eu`` (name, optional OfficeGuy connection) | one store |
 | ``STOCK_SYNC_ORDERS_EVERY`` | minutes between order runs: 5, 10, 15, 20, 30, 60, or ``none`` | ``15`` |
 | ``STOCK_SYNC_GO_LIVE`` | the first day whose orders are documented (ISO date; the DAG's start) | ``2026-01-01`` |
 | ``STOCK_SYNC_ORDER_STATUSES`` | Woo statuses that are documented, comma-separated | ``processing,completed`` |
@@ -37,7 +38,8 @@ safe default; a wrong value fails the DAG import with a message naming the varia
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -64,6 +66,56 @@ SCHEDULE_INTERVALS = {"12h": timedelta(hours=12), "24h": timedelta(hours=24)}
 
 class ConfigError(ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class Store:
+    """One WooCommerce store: its connections and the one-slot pool its writers share (never two
+    writers to one store; the stores' writers run side by side). The default store is today's
+    single store: ``woocommerce_default``, ``officeguy_default``, the plain write pool."""
+
+    name: str
+    woocommerce_conn_id: str
+    officeguy_conn_id: str
+    write_pool: str
+
+    @property
+    def group(self) -> str | None:
+        """The task group of its branch in the DAGs (None: the single store's tasks are top-level)."""
+        return None if self.name == DEFAULT_STORE else self.name
+
+    def run_key(self, run_id: str) -> str:
+        """The run's name for this store's ledger row, report and staging folder (the run id itself
+        for the single default store, as before)."""
+        return run_id if self.name == DEFAULT_STORE else f"{run_id}~{self.name}"
+
+    def task_id(self, task_id: str) -> str:
+        """A task's id inside this store's branch (its task group)."""
+        return task_id if self.group is None else f"{self.group}.{task_id}"
+
+
+DEFAULT_STORE = "default"
+STORE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def _stores(write_pool: str) -> tuple[Store, ...]:
+    """``STOCK_SYNC_STORES``: ``name`` or ``name:officeguy_conn_id``, comma-separated. Unset: the one
+    default store, exactly as before the setting existed (DAG ids, task ids, references)."""
+    raw = os.environ.get("STOCK_SYNC_STORES", "").strip()
+    if not raw:
+        return (Store(DEFAULT_STORE, "woocommerce_default", "officeguy_default", write_pool),)
+    stores: list[Store] = []
+    for part in (p.strip() for p in raw.split(",") if p.strip()):
+        name, _, og = (x.strip() for x in part.partition(":"))
+        if not STORE_NAME.match(name) or name == DEFAULT_STORE:
+            raise ConfigError(f"STOCK_SYNC_STORES: {name!r} is not a store name: use lower-case letters, digits "
+                              "and _ (starting with a letter, at most 40, not 'default'), e.g. main,outlet.")
+        if og and not re.match(r"^[A-Za-z0-9_.-]+$", og):
+            raise ConfigError(f"STOCK_SYNC_STORES: {og!r} (store {name!r}) is not an Airflow connection id.")
+        if any(s.name == name for s in stores):
+            raise ConfigError(f"STOCK_SYNC_STORES: store {name!r} is listed twice.")
+        stores.append(Store(name, f"woocommerce_{name}", og or "officeguy_default", f"{write_pool}_{name}"))
+    return tuple(stores)
 
 
 def _choice(name: str, default: str, allowed: set[str]) -> str:
@@ -117,6 +169,31 @@ class Settings:
     send_document_email: bool = True
     credit_sign: int = -1
     company_number_meta: str = "og-citizenid"
+    stores: tuple[Store, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if not self.stores:
+            object.__setattr__(self, "stores", (Store(DEFAULT_STORE, "woocommerce_default", "officeguy_default",
+                                                      self.write_pool),))
+
+    def companies(self) -> dict[str, tuple[Store, ...]]:
+        """The stores by the OfficeGuy connection (company) they share, in the listed order."""
+        out: dict[str, tuple[Store, ...]] = {}
+        for store in self.stores:
+            out[store.officeguy_conn_id] = (*out.get(store.officeguy_conn_id, ()), store)
+        return out
+
+    def store_of_task(self, task_id: str) -> Store:
+        """The store whose branch a task belongs to (its task group), the first store for a top-level task."""
+        group = task_id.split(".", 1)[0] if "." in task_id else None
+        return next((s for s in self.stores if s.group == group), self.stores[0])
+
+    def store(self, name: str) -> Store:
+        for store in self.stores:
+            if store.name == name:
+                return store
+        raise ConfigError(f"Store {name!r} is not in STOCK_SYNC_STORES "
+                          f"({', '.join(s.name for s in self.stores)}).")
 
     def document_settings(self):
         """The `DocumentSettings` these settings give (include/documents/)."""
@@ -215,13 +292,15 @@ def _home(airflow_home: Path) -> Path:
 def load() -> Settings:
     airflow_home = Path(os.environ.get("AIRFLOW_HOME", Path.home() / "airflow"))
     every = _choice("STOCK_SYNC_ORDERS_EVERY", "15", ORDER_EVERY)
+    write_pool = os.environ.get("STOCK_SYNC_WRITE_POOL", "stock_sync_writes")
     return Settings(
         stock_schedule=_choice("STOCK_SYNC_SCHEDULE", "24h", set(SCHEDULES)),
         timezone=_timezone(),
         match_by_name=_bool("STOCK_SYNC_MATCH_BY_NAME", False),
         brake_share=_share("STOCK_SYNC_BRAKE_SHARE", 0.5),
         home=_home(airflow_home),
-        write_pool=os.environ.get("STOCK_SYNC_WRITE_POOL", "stock_sync_writes"),
+        write_pool=write_pool,
+        stores=_stores(write_pool),
         orders_every=None if every == "none" else int(every),
         go_live=_go_live(),
         order_statuses=_statuses(),

@@ -27,10 +27,12 @@ def safe_name(value: Any) -> str:
 JINJA_FILTERS = {"stage_safe": safe_name}
 
 
-def path_template(home: Path | str, name: str) -> str:
+def path_template(home: Path | str, name: str, store: str | None = None) -> str:
     """The templated path of file ``name`` of the running DAG run's staging folder (for an operator's
-    templated ``output_path``; the DAG registers ``JINJA_FILTERS``)."""
-    return f"{Path(home) / 'staging'}/{{{{ dag.dag_id | stage_safe }}}}/{{{{ run_id | stage_safe }}}}/{name}.json"
+    templated ``output_path``; the DAG registers ``JINJA_FILTERS``). ``store``: a named store's branch,
+    whose folder is ``<run_id>~<store>`` (include/config.Store.run_key)."""
+    run = "run_id" if store is None else f"(run_id ~ '~{store}')"
+    return f"{Path(home) / 'staging'}/{{{{ dag.dag_id | stage_safe }}}}/{{{{ {run} | stage_safe }}}}/{name}.json"
 
 
 class Stage:

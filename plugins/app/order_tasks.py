@@ -23,13 +23,23 @@ log = logging.getLogger(__name__)
 FLOW = "orders"
 
 
-def _woo_hook():
+def _store(name: str) -> config.Store:
+    return config.load().store(name)
+
+
+def _woo_hook(store: str = config.DEFAULT_STORE):
     from officeguy_woocommerce.woocommerce.hooks import WooCommerceHook
 
-    return WooCommerceHook()
+    return WooCommerceHook(_store(store).woocommerce_conn_id)
 
 
-def orders_window(context: dict[str, Any]) -> dict:
+def _og_hook(store: str = config.DEFAULT_STORE):
+    from officeguy_woocommerce.officeguy.hooks import OfficeGuyHook
+
+    return OfficeGuyHook(_store(store).officeguy_conn_id)
+
+
+def orders_window(context: dict[str, Any], store_name: str = config.DEFAULT_STORE) -> dict:
     """What this run reads (include/orders_sync.orders_to_read): refused before go-live (a backfill over
     a range before it), the named orders, or the run's window and the orders still open in the ledger."""
     from officeguy_woocommerce.include.orders_sync import orders_to_read
@@ -39,7 +49,7 @@ def orders_window(context: dict[str, Any]) -> dict:
     refusal = before_go_live(interval, settings.go_live)
     if refusal:
         raise AirflowFailException(refusal)
-    with _woo_hook() as hook:
+    with _woo_hook(store_name) as hook:
         store = hook.base_url
     ledger = get_ledger()
     run_type = context["dag_run"].run_type
@@ -52,7 +62,7 @@ def orders_window(context: dict[str, Any]) -> dict:
         statuses=settings.order_statuses, open_ids=open_ids)}
 
 
-def _store_facts(orders: list[dict]) -> dict:
+def _store_facts(orders: list[dict], store_name: str) -> dict:
     """What the documents need from the store beyond the orders: its tax settings (how each document
     states VAT; read once per run) and which sold variations sell from their parent's stock (they are
     documented on the parent's card). The orders are marked in place."""
@@ -60,7 +70,7 @@ def _store_facts(orders: list[dict]) -> dict:
 
     if not orders:
         return {"store_tax": {}, "api_calls": 0}
-    with _woo_hook() as hook:
+    with _woo_hook(store_name) as hook:
         parent_managed: dict[int, int] = {}
         for parent, variations in stock_holder_parents(orders).items():
             # a read that fails fails the step (retried): a guess could move the wrong card
@@ -73,13 +83,14 @@ def _store_facts(orders: list[dict]) -> dict:
     return {"store_tax": tax, "api_calls": hook.calls}
 
 
-def plan_order_documents(extract: dict, *, dag_id: str, run_id: str, params: dict[str, Any]) -> dict:
+def plan_order_documents(extract: dict, *, dag_id: str, run_id: str, params: dict[str, Any],
+                         store_name: str = config.DEFAULT_STORE) -> dict:
     """A ledger row for every document the run's orders need (sale, refunds, cancellation)."""
     ledger = get_ledger()
     store = extract["store"]
     run_pk = ledger.start_run(flow=FLOW, dag_id=dag_id, run_id=run_id, store=store, dry_run=bool(params.get("dry_run")))
     orders = Stage.read_json(extract["path"])
-    facts = _store_facts(orders)
+    facts = _store_facts(orders, store_name)
     settings = config.load()
     orders_path = Stage(settings.home, dag_id, run_id).write_json("orders_planned", orders)
     named = [int(i) for i in params.get("order_ids") or []]
@@ -94,7 +105,7 @@ def plan_order_documents(extract: dict, *, dag_id: str, run_id: str, params: dic
     for item in report.parked:
         log.error("Order %s parked [%s]: %s", item["order"], item["doc_key"], item["reason"])
     log.info("%d orders; %d documents to create", len(orders), len(open_rows))
-    return {"run_pk": run_pk, "store": store, "orders": len(orders), "to_create": len(open_rows),
+    return {"run_pk": run_pk, "store": store, "store_name": store_name, "orders": len(orders), "to_create": len(open_rows),
             "skipped": report.skipped, "parked": report.parked, "orders_path": orders_path,
             "store_tax": facts["store_tax"], "api_calls": facts["api_calls"]}
 
@@ -102,13 +113,12 @@ def plan_order_documents(extract: dict, *, dag_id: str, run_id: str, params: dic
 def create_item_cards(planned: dict, *, dag_id: str, run_id: str, params: dict[str, Any]) -> dict:
     """Every sold product gets an OfficeGuy item card (created once; recorded in the item map)."""
     from officeguy_woocommerce.include.orders_sync import ensure_cards
-    from officeguy_woocommerce.officeguy.hooks import OfficeGuyHook
 
     if params.get("dry_run"):
         log.info("Dry run: no item cards are created.")
         return {"cards": [], "failed": [], "api_calls": 0, "item_ids_path": None}
     orders = Stage.read_json(planned["orders_path"])
-    with OfficeGuyHook() as hook:
+    with _og_hook(planned.get("store_name", config.DEFAULT_STORE)) as hook:
         item_ids, report = ensure_cards(orders, get_ledger(), planned["store"], hook, hook.list_income_items())
     for card in report.cards:
         log.info("New OfficeGuy item card %s for Woo product %s (%s, SKU %s)", card["og_item_id"], card["woo_id"],
@@ -129,13 +139,13 @@ def create_documents(planned: dict, cards: dict, *, dag_id: str, run_id: str, tr
     from officeguy_woocommerce.include.documents import StoreTax
     from officeguy_woocommerce.include.orders_sync import DocumentContext
     from officeguy_woocommerce.include.orders_sync import create_documents as create
-    from officeguy_woocommerce.officeguy.hooks import OfficeGuyHook
 
     if params.get("dry_run"):
         log.info("Dry run: no documents are created.")
         return {"created": [], "found": [], "parked": [], "failed": [], "api_calls": 0}
     settings = config.load()
-    with OfficeGuyHook() as og, _woo_hook() as woo:
+    name = planned.get("store_name", config.DEFAULT_STORE)
+    with _og_hook(name) as og, _woo_hook(name) as woo:
         ctx = DocumentContext(
             ledger=get_ledger(), store=planned["store"], og=og, woo=woo, settings=settings.document_settings(),
             store_tax=StoreTax(**(planned.get("store_tax") or {})), token=f"{dag_id}/{run_id}/{try_number}",
@@ -164,7 +174,7 @@ def write_back_orders(planned: dict, *, params: dict[str, Any]) -> dict:
     if params.get("dry_run"):
         return {"failed": [], "api_calls": 0}
     order_ids = [o["id"] for o in Stage.read_json(planned["orders_path"])]
-    with _woo_hook() as hook:
+    with _woo_hook(planned.get("store_name", config.DEFAULT_STORE)) as hook:
         report = write_back(get_ledger(), planned["store"], hook, add_note=config.load().order_note,
                             order_ids=order_ids)
     for item in report.failed:
@@ -235,11 +245,12 @@ def report_order_run(extract: dict | None, planned: dict | None, cards: dict | N
 
 
 def orders_report_task(extract: dict | None, planned: dict | None, cards: dict | None, documents: dict | None,
-                       written: dict | None, read: dict | None = None, **context) -> dict:
-    """The report task's callable (RunReportOperator passes the Airflow context)."""
+                       written: dict | None, read: dict | None = None, store: str = config.DEFAULT_STORE,
+                       **context) -> dict:
+    """The report task's callable (RunReportOperator passes the Airflow context); one per store."""
     run_type = context["dag_run"].run_type
     return report_order_run(extract, planned, cards, documents, written, dag_id=context["dag"].dag_id,
-                            run_id=context["run_id"], run_type=str(getattr(run_type, "value", run_type)),
+                            run_id=_store(store).run_key(context["run_id"]), run_type=str(getattr(run_type, "value", run_type)),
                             dry_run=bool(context["params"].get("dry_run")),
                             data_interval=(context.get("data_interval_start"), context.get("data_interval_end")),
                             read=read)

@@ -63,8 +63,8 @@ def service_item_ids(settings: Any, environ: Any = None) -> frozenset[int]:
     return frozenset(ids)
 
 
-def opening_stock(ledger: Ledger, store: str, og_items: pd.DataFrame, og_hook: Any = None
-                  ) -> tuple[pd.DataFrame, dict[int, int], set[int], int]:
+def opening_stock(ledger: Ledger, store: str, og_items: pd.DataFrame, og_hook: Any = None,
+                  og_conn_id: str = "officeguy_default") -> tuple[pd.DataFrame, dict[int, int], set[int], int]:
     """What the planner needs for the cards the orders flow created (stock_plan rule 7).
 
     Returns the OfficeGuy frame with a fresh stock for those cards, their net units from our own
@@ -83,7 +83,7 @@ def opening_stock(ledger: Ledger, store: str, og_items: pd.DataFrame, og_hook: A
         if og_hook is None:
             from officeguy_woocommerce.officeguy.hooks import OfficeGuyHook
 
-            og_hook = OfficeGuyHook()
+            og_hook = OfficeGuyHook(og_conn_id)
         fresh = {s.id: (math.nan if s.stock is None else float(s.stock))
                  for s in og_hook.list_stock(item_ids=sorted(unopened))}
         calls = getattr(og_hook, "calls", 1)
@@ -104,7 +104,8 @@ def opening_stock(ledger: Ledger, store: str, og_items: pd.DataFrame, og_hook: A
     return og_items, own, unsettled, calls
 
 
-def sales_found_in_officeguy(ledger: Ledger, store: str, og_hook: Any = None) -> set[int]:
+def sales_found_in_officeguy(ledger: Ledger, store: str, og_hook: Any = None,
+                             og_conn_id: str = "officeguy_default") -> set[int]:
     """Orders whose sale document OfficeGuy already has while the ledger has not recorded it (a task
     killed, or the ledger's write failing, after OfficeGuy committed): OfficeGuy's stock already
     shows those sales, so they are not pending (I3). Only sale rows that were tried are looked up,
@@ -123,7 +124,7 @@ def sales_found_in_officeguy(ledger: Ledger, store: str, og_hook: Any = None) ->
         if og_hook is None:
             from officeguy_woocommerce.officeguy.hooks import OfficeGuyHook
 
-            og_hook = OfficeGuyHook()
+            og_hook = OfficeGuyHook(og_conn_id)
         found = {d.external_reference for d in og_hook.list_documents(
             min(days) - timedelta(days=1), max(*days, today) + timedelta(days=1))}
     except Exception as exc:  # noqa: BLE001 - any failure: count them as pending, as before
@@ -162,7 +163,8 @@ def orders_not_in_officeguy_yet(hook: Any, settings: Any, ledger: Ledger, store:
     return orders
 
 
-def pending_quantities(store: str, orders: list[dict], woo_products) -> dict[int, int]:
+def pending_quantities(store: str, orders: list[dict], woo_products, og_conn_id: str = "officeguy_default"
+                       ) -> dict[int, int]:
     """I3: units the store already deducted for orders OfficeGuy has no document for yet, by the
     Woo id that holds the stock (a parent-managed variation's parent)."""
     from officeguy_woocommerce.include.documents import pending_quantities as pending_of
@@ -171,7 +173,7 @@ def pending_quantities(store: str, orders: list[dict], woo_products) -> dict[int
 
     ledger = get_ledger()
     documented = {r.woo_order_id for r in ledger.documents(store, states=DONE, doc_key=SALE)}
-    documented |= sales_found_in_officeguy(ledger, store)
+    documented |= sales_found_in_officeguy(ledger, store, og_conn_id=og_conn_id)
     # documented by the official plugin (or another tool) though not in our ledger
     documented |= {o["id"] for o in orders
                    if any(m.get("key") == PLUGIN_META_KEY and m.get("value") for m in o.get("meta_data") or [])}
@@ -206,11 +208,90 @@ def plan_missing_skus(skus, woo_products) -> list[str]:
     return sorted(s for s in skus if s not in known)
 
 
-def plan_stock_run(og: dict, woo: dict, *, dag_id: str, run_id: str, params: dict[str, Any]) -> dict:
-    """Plan the run's writes (pandas, include/stock_plan/); stop here if the safety brake trips."""
+def holders_by_card(og_items: pd.DataFrame, woo_products: pd.DataFrame, match_by_name: bool) -> dict[int, int]:
+    """Each matched OfficeGuy card's Woo stock holder in this store (the parent for a variation whose
+    parent manages the stock), by the plan's own matching rules."""
+    from officeguy_woocommerce.include.stock_plan.matching import match_og_items
+
+    items = match_og_items(og_items, woo_products, match_by_name=match_by_name).items
+    items = items[items["woo_id"].notna()]
+    if items.empty:
+        return {}
+    woo = woo_products.set_index("woo_id")
+    out: dict[int, int] = {}
+    for og_id, woo_id in zip(items["og_item_id"].astype(int), items["woo_id"].astype(int), strict=True):
+        row = woo.loc[woo_id]
+        out[og_id] = int(row["parent_id"]) if row["stock_mode"] == "parent" else woo_id
+    return out
+
+
+def pending_sales(og: dict, woo: dict, *, dag_id: str, run_id: str) -> dict:
+    """Several stores on one OfficeGuy company: this store's units sold in WooCommerce and not yet in
+    OfficeGuy (I3), by its stock holders (for its own plan) and by OfficeGuy card (for the plans of
+    the other stores of the company, whose products draw on the same cards)."""
+    from officeguy_woocommerce.include.stock_io import og_items_frame, woo_products_frame
+    from officeguy_woocommerce.woocommerce.hooks import WooCommerceHook
+
+    settings = config.load()
+    store = woo["store"]
+    woo_products = woo_products_frame(Stage.read_json(woo["path"])["products"])
+    with WooCommerceHook(woo["conn_id"]) as hook:
+        orders = orders_not_in_officeguy_yet(hook, settings, get_ledger(), store)
+    Stage(settings.home, dag_id, run_id).write_json(f"pending_orders_{_safe(woo['conn_id'])}", orders)
+    by_holder = pending_quantities(store, orders, woo_products, og.get("conn_id") or "officeguy_default")
+    og_rows = Stage.read_json(og["path"])
+    card_of = {holder: card for card, holder in sorted(holders_by_card(
+        og_items_frame(og_rows["stock"], og_rows["income_items"]), woo_products, settings.match_by_name).items())}
+    by_card: dict[str, int] = {}
+    for holder, units in by_holder.items():
+        if holder in card_of:  # a holder several cards reach counts once, on its first card
+            by_card[str(card_of[holder])] = by_card.get(str(card_of[holder]), 0) + units
+    log.info("%s: %d units sold and not yet in OfficeGuy (on %d of its OfficeGuy cards)", store,
+             sum(by_holder.values()), len(by_card))
+    return {"store": store, "conn_id": woo["conn_id"], "by_holder": {str(k): v for k, v in by_holder.items()},
+            "by_card": by_card, "api_calls": hook.calls}
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+
+
+def _with_siblings(pending: dict[int, int], siblings: list[dict | None], holder_of_card: dict[int, int],
+                   names: list[str]) -> tuple[dict[int, int], list[dict]]:
+    """This store's pending units plus those the other stores of its company sold on the same cards;
+    a store whose pending could not be read is reported (its sales count once they are documented)."""
+    total = dict(pending)
+    notes = []
+    for name, sibling in zip(names, siblings, strict=True):
+        if sibling is None:
+            notes.append({"og_item_id": None, "woo_id": None, "reason": "another store's sales unknown",
+                          "detail": f"store {name!r} shares this OfficeGuy company, but its pending sales could not "
+                                    "be read this run: its undocumented sales are not subtracted here until "
+                                    "its orders are documented (see that store's branch)"})
+            continue
+        for card, units in (sibling.get("by_card") or {}).items():
+            holder = holder_of_card.get(int(card))
+            if holder is not None:
+                total[holder] = total.get(holder, 0) + int(units)
+    return total, notes
+
+
+def plan_stock_run(og: dict, woo: dict, *, dag_id: str, run_id: str, params: dict[str, Any],
+                   pending: dict | None = None, siblings: list[dict | None] | None = None,
+                   sibling_names: list[str] | None = None) -> dict:
+    """Plan the run's writes (pandas, include/stock_plan/); stop here if the safety brake trips.
+
+    One store: its pending sales are read here. Several (``pending``: this store's `pending_sales`):
+    ``siblings`` are the other stores of the same OfficeGuy company, whose pending sales on the same
+    cards are subtracted too (I3 over the company)."""
+    if og is None or woo is None or (siblings is not None and pending is None):
+        missing = "OfficeGuy's stock" if og is None else "the store's products" if woo is None else "its pending sales"
+        raise AirflowFailException(f"{missing} could not be read this run (see the failed task upstream); "
+                                   "nothing is planned or written for this store.")
     settings = config.load()
     ledger = get_ledger()
     store = woo["store"]
+    og_conn_id = og.get("conn_id") or "officeguy_default"
     run_pk = ledger.start_run(flow=FLOW, dag_id=dag_id, run_id=run_id, store=store,
                               dry_run=bool(params.get("dry_run")))
     try:
@@ -225,22 +306,32 @@ def plan_stock_run(og: dict, woo: dict, *, dag_id: str, run_id: str, params: dic
     from officeguy_woocommerce.woocommerce.hooks import WooCommerceHook
 
     woo_products = woo_products_frame(Stage.read_json(woo["path"])["products"])
-    with WooCommerceHook(woo.get("conn_id") or WooCommerceHook.default_conn_name) as hook:
-        orders = orders_not_in_officeguy_yet(hook, settings, ledger, store)
     stage = Stage(settings.home, dag_id, run_id)
-    stage.write_json("pending_orders", orders)
-    pending = pending_quantities(store, orders, woo_products)
+    api_calls = 0
+    if pending is None:
+        with WooCommerceHook(woo.get("conn_id") or WooCommerceHook.default_conn_name) as hook:
+            orders = orders_not_in_officeguy_yet(hook, settings, ledger, store)
+        stage.write_json("pending_orders", orders)
+        pending = pending_quantities(store, orders, woo_products, og_conn_id)
+        api_calls += hook.calls
+    else:
+        pending = {int(k): int(v) for k, v in (pending.get("by_holder") or {}).items()}
+    og_rows = Stage.read_json(og["path"])
+    og_frame = og_items_frame(og_rows["stock"], og_rows["income_items"])
+    sibling_notes: list[dict] = []
+    if siblings:
+        pending, sibling_notes = _with_siblings(pending, siblings, holders_by_card(og_frame, woo_products,
+                                                                                   settings.match_by_name),
+                                                sibling_names or [str(i) for i in range(len(siblings))])
     if pending:
         log.info("%d units on %d products are sold in WooCommerce but not yet documented in OfficeGuy; "
                  "they are kept out of the store's quantities (I3)", sum(pending.values()), len(pending))
-    og_rows = Stage.read_json(og["path"])
-    og_items, unopened, unsettled, api_calls = opening_stock(
-        ledger, store, og_items_frame(og_rows["stock"], og_rows["income_items"]))
-    api_calls += hook.calls
+    og_items, unopened, unsettled, calls = opening_stock(ledger, store, og_frame, og_conn_id=og_conn_id)
+    api_calls += calls
     plan = plan_stock(og_items, woo_products, pending, options, unopened_cards=unopened, unsettled_cards=unsettled)
     plan = _with_rejected_rows(plan, og.get("rejected") or [])
-    notes = [{"og_item_id": None, "woo_id": r.get("woo_id"), "reason": "malformed WooCommerce product",
-              "detail": r["reason"]} for r in woo.get("rejected") or []]
+    notes = sibling_notes + [{"og_item_id": None, "woo_id": r.get("woo_id"), "reason": "malformed WooCommerce product",
+                              "detail": r["reason"]} for r in woo.get("rejected") or []]
     notes += [{"og_item_id": None, "woo_id": None, "reason": "unknown SKU in the skus param",
                "detail": f"no WooCommerce product has SKU {sku!r}: nothing is synced for it (SKUs match exactly)"}
               for sku in plan_missing_skus(options.skus, woo_products)]
@@ -402,7 +493,8 @@ def _records(frame) -> list[dict]:
 
 
 def stock_report_task(og: dict | None, woo: dict | None, plan: dict | None, applied: dict | None,
-                      alerts: dict | None, **context) -> dict:
-    """The report task's callable (RunReportOperator passes the Airflow context)."""
-    return report_stock_run(og, woo, plan, applied, dag_id=context["dag"].dag_id, run_id=context["run_id"],
+                      alerts: dict | None, store: str = config.DEFAULT_STORE, **context) -> dict:
+    """The report task's callable (RunReportOperator passes the Airflow context); one per store."""
+    run_id = config.load().store(store).run_key(context["run_id"])
+    return report_stock_run(og, woo, plan, applied, dag_id=context["dag"].dag_id, run_id=run_id,
                             dry_run=bool(context["params"].get("dry_run")), alerts=alerts)

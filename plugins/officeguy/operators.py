@@ -39,4 +39,5 @@ class OfficeGuyStockExtractOperator(FileOutputOperator):
             "rejected": rejected})
         self.log.info("OfficeGuy: %d stock items, %d item cards in %d API calls, written to %s", len(stock),
                       len(items), hook.calls, path)
-        return {"path": path, "items": len(stock), "api_calls": hook.calls, "rejected": rejected}
+        return {"path": path, "items": len(stock), "api_calls": hook.calls, "rejected": rejected,
+                "conn_id": self.officeguy_conn_id}

@@ -212,3 +212,16 @@ def test_an_edit_of_an_order_recorded_from_its_meta_after_a_lost_ledger_is_repor
         w.tick(5)
         w.edit_order(oid, min(w.orders[oid].lines), 3)  # 40.00 -> 60.00 after it was re-recorded
     _fails(w.settle() + w.check())
+
+
+def test_a_store_raised_by_hand_past_the_brake_settles_once_a_person_forces_the_run(world):
+    """Soak finding (seed 1749607791; the model's, not the project's): the merchant raised most products by
+    hand, the stock run rightly stopped at the safety brake, and the model's person never forced it because it
+    looked for "safety brake" in lower case only. The history must settle the way README tells a person to:
+    the brake stops the run and writes nothing, a forced run then brings the store back to OfficeGuy."""
+    w = _history(world)
+    for sellable in w.sellables[:6]:  # the managed ones, as the model's merchant edits them
+        w.merchant_stock(sellable, 30)
+    out = w.run_stock()
+    assert w._blocked(out), out  # the brake: most products would be cut
+    _fails(w.settle() + w.check())

@@ -747,7 +747,7 @@ class World:
     def _blocked(self, out: dict) -> bool:
         if out.get("_state"):
             return out["_state"] != "success" and any(r.status == "blocked" for r in self.ledger.runs("stock", 1))
-        return any("safety brake" in f or "blocked" in f.lower() for f in out.get("_failed", []))
+        return any("safety brake" in f.lower() or "blocked" in f.lower() for f in out.get("_failed", []))
 
     def woo_products(self) -> dict[int, dict]:
         def read(conn):
