@@ -75,6 +75,13 @@ def get_provider_info() -> dict:
                         "Hold after a rate-limit answer (seconds)", "After OfficeGuy's empty HTTP 403 (its rate "
                         "limit) no call starts for this long; then the call is retried.", 15.0, 0),
                     **_call_fields("OfficeGuy", max_attempts=6, backoff_seconds=1.0),
+                    "rate_limit_conn_id": {
+                        "label": "Shared rate budget (SQL connection)",
+                        "description": "Workers on several hosts: an Airflow connection to a database all of "
+                        "them reach (e.g. stock_sync_db on PostgreSQL) where the calls-per-minute budget is "
+                        "shared. Empty: shared by the processes of this host.",
+                        "schema": {"type": ["string", "null"], "default": ""},
+                    },
                     "language": {
                         "label": "Error message language",
                         "description": "Content-Language of OfficeGuy's error messages: en or he.",

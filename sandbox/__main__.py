@@ -35,6 +35,11 @@ def main(argv: list[str] | None = None) -> None:
             p.add_argument("--cost-model", action="store_true",
                            help="cost what a real WooCommerce 9.4.3 store costs (sandbox/woocommerce/cost.py)")
             p.add_argument("--php-workers", type=int, default=4, help="requests served at once with --cost-model")
+            p.add_argument("--webhook-delivery", choices=["cron", "immediate"], default="cron",
+                           help="how queued webhook deliveries are sent (sandbox/woocommerce/webhooks.py)")
+            p.add_argument("--webhook-cron-interval", type=float, default=60.0, help="seconds between queue runs")
+            p.add_argument("--webhook-allow-any-port", action="store_true",
+                           help="deliver to any port (WordPress: only 80, 443, 8080 or the store's own)")
         if which == "officeguy":
             p.add_argument("--rate-limit", type=int, default=100, help="calls a minute before 403 (0 = off)")
     args = parser.parse_args(argv)
@@ -50,7 +55,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.which == "woocommerce":
         from sandbox.woocommerce.app import create_app
 
-        app = create_app(db_url, dataset=args.dataset, cost_model=args.cost_model, php_workers=args.php_workers)
+        app = create_app(db_url, dataset=args.dataset, cost_model=args.cost_model, php_workers=args.php_workers,
+                         webhook_delivery=args.webhook_delivery, webhook_cron_interval=args.webhook_cron_interval,
+                         webhook_allow_any_port=args.webhook_allow_any_port)
     else:
         from sandbox.officeguy.app import create_app
 

@@ -1,20 +1,29 @@
-"""The reports plugin: its FastAPI app as the api-server mounts it, the "Run report" link, and how
-Airflow finds the plugin (entry point once; the plugins-folder scan adds no second copy)."""
+"""The reports plugin: its FastAPI app as Airflow's api-server mounts it, behind Airflow's own auth, the
+"Run report" link, and how Airflow finds the plugin (entry point once; the plugins-folder scan adds no
+second copy).
+
+The app is served by Airflow's real api-server application (``create_app``: plugins mounted by its
+``init_plugins``, the configured auth manager and its ``/auth/token``, Airflow's middlewares) with the
+simple auth manager, its users from ``[core] simple_auth_manager_users`` and a passwords file; the
+tests log in with ``POST /auth/token`` like any client. Per-DAG roles are proven against the FAB auth
+manager on a real api-server in tests/airflow/test_reports_auth.py."""
 
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 import time
 from pathlib import Path
 
 import pytest
 from airflow.models.taskinstancekey import TaskInstanceKey
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from officeguy_woocommerce.app import reports_app
 from officeguy_woocommerce.app.reports_app import (
     KNOWN_DAG_IDS,
+    OPEN_ROUTES,
     URL_PREFIX,
     RunReportLink,
     StockSyncReportsPlugin,
@@ -24,6 +33,8 @@ from officeguy_woocommerce.include.reports import render_orders_report, render_s
 
 STOCK_DAG, ORDERS_DAG = KNOWN_DAG_IDS
 RUN_ID = "scheduled__2026-03-01T03:00:00+00:00"
+# reader: Airflow's Viewer role (reads every DAG); nobody: a user with no role at all
+PASSWORDS = {"reader": "reader-password-1", "nobody": "nobody-password-1"}
 
 
 @pytest.fixture
@@ -34,14 +45,51 @@ def folder(tmp_path, monkeypatch):
     return reports
 
 
+@pytest.fixture(scope="module")
+def api(tmp_path_factory):
+    """Airflow's api-server app (core API only) on the session's SQLite metadata database, with the
+    simple auth manager and two users."""
+    passwords = tmp_path_factory.mktemp("auth") / "passwords.json"
+    passwords.write_text(json.dumps(PASSWORDS))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AIRFLOW__CORE__AUTH_MANAGER",
+                     "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager")
+        patch.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", "reader:viewer,nobody:")
+        patch.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE", str(passwords))
+        patch.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "False")
+        patch.setenv("AIRFLOW__API_AUTH__JWT_SECRET", "unit-test-jwt-secret-" + "0123456789abcdef" * 4)
+        from airflow.api_fastapi.app import create_app, purge_cached_app
+        from airflow.utils import db
+
+        db.initdb()  # the security dependencies look DAGs' teams up in the metadata database
+        purge_cached_app()  # a fresh auth manager, built from the settings above
+        try:
+            yield create_app(apps="core")
+        finally:
+            purge_cached_app()
+
+
+def login(api, username: str) -> str:
+    """A JWT from Airflow's ``POST /auth/token``, as a script or the UI's login page gets it."""
+    answer = TestClient(api).post("/auth/token", json={"username": username, "password": PASSWORDS[username]})
+    assert answer.status_code == 201, answer.text
+    return answer.json()["access_token"]
+
+
+@pytest.fixture(scope="module")
+def tokens(api):
+    return {name: login(api, name) for name in PASSWORDS}
+
+
 @pytest.fixture
-def client():
-    # Mount the plugin's app the way the api-server's init_plugins does: app.mount(url_prefix, app).
-    root = FastAPI()
-    for spec in StockSyncReportsPlugin.fastapi_apps:
-        root.mount(spec["url_prefix"], spec["app"])
-    with TestClient(root) as test_client:
-        yield test_client
+def anonymous(api):
+    return TestClient(api)
+
+
+@pytest.fixture
+def client(api, tokens):
+    """Logged in as ``reader`` (Viewer) with a bearer token."""
+    return TestClient(api, headers={"Authorization": f"Bearer {tokens['reader']}"})
 
 
 def write(folder: Path, dag_id: str, run_id: str, mtime: float | None = None, **data) -> Path:
@@ -171,6 +219,107 @@ def test_link_uses_the_configured_base_url(folder, monkeypatch):
     assert url == ("https://airflow.example.co.il/airflow/stock-sync/reports/officeguy_stock_to_woocommerce/"
                    "scheduled__2026-03-01T03%3A00%3A00%2B00%3A00")
     assert RunReportLink.name == "Run report"
+
+
+PAGES = ["/reports/", "/reports", f"/reports/{STOCK_DAG}/{RUN_ID}", f"/reports/{ORDERS_DAG}/{RUN_ID}",
+         "/reports/some_other_dag/x"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_anonymous_requests_are_401(folder, anonymous, path):
+    write(folder, STOCK_DAG, RUN_ID, status="succeeded", changes=[{"name": "SECRET-PRODUCT", "sku": "C1"}])
+    response = anonymous.get(URL_PREFIX + path, follow_redirects=False)
+    assert response.status_code == 401, response.text
+    assert "SECRET-PRODUCT" not in response.text and STOCK_DAG not in response.text
+
+
+def test_bearer_token_and_the_ui_session_cookie_both_work(folder, api, tokens):
+    write(folder, STOCK_DAG, RUN_ID, status="succeeded", changes=[{"name": "כוס קפה ☕", "sku": "C1"}])
+    url = f"{URL_PREFIX}/reports/{STOCK_DAG}/{RUN_ID}"
+    by_bearer = TestClient(api, headers={"Authorization": f"Bearer {tokens['reader']}"}).get(url)
+    # the UI keeps the same JWT in its `_token` cookie and the browser sends it with the link's request
+    by_cookie = TestClient(api, headers={"Cookie": f"_token={tokens['reader']}"}).get(url)
+    assert by_bearer.status_code == by_cookie.status_code == 200
+    assert by_bearer.content == by_cookie.content and "כוס קפה ☕" in by_cookie.text
+    assert TestClient(api, headers={"Cookie": f"_token={tokens['reader']}"}).get(f"{URL_PREFIX}/reports/").status_code == 200
+    # a token Airflow did not sign is refused (Airflow answers 403 "Invalid JWT token")
+    forged = TestClient(api, headers={"Authorization": "Bearer " + tokens["reader"][:-4] + "AAAA"}).get(url)
+    assert forged.status_code in (401, 403) and "כוס קפה" not in forged.text
+    assert TestClient(api, headers={"Cookie": "_token=not-a-jwt"}).get(url).status_code in (401, 403)
+
+
+@pytest.mark.parametrize("path", PAGES[:4])
+def test_a_user_without_read_access_is_403(folder, api, tokens, path):
+    write(folder, STOCK_DAG, RUN_ID, status="succeeded", changes=[{"name": "SECRET-PRODUCT", "sku": "C1"}])
+    response = TestClient(api, headers={"Authorization": f"Bearer {tokens['nobody']}"}).get(
+        URL_PREFIX + path, follow_redirects=False)
+    assert response.status_code == 403, response.text
+    assert "SECRET-PRODUCT" not in response.text
+
+
+def test_the_auth_managers_answer_per_dag_decides_page_and_index(folder, api, client, monkeypatch):
+    """Whatever the configured auth manager answers for one DAG is what the pages do: that DAG's report
+    is 403 and the index leaves it out (the simple auth manager has no per-DAG roles, so its answer is
+    narrowed here; the FAB auth manager's real per-DAG roles are in tests/airflow/test_reports_auth.py)."""
+    from airflow.api_fastapi.app import get_auth_manager
+
+    write(folder, STOCK_DAG, RUN_ID, status="succeeded")
+    write(folder, ORDERS_DAG, RUN_ID, status="succeeded")
+    manager = get_auth_manager()
+    asked = []
+    real = manager.is_authorized_dag
+
+    def is_authorized_dag(*, method, user, access_entity=None, details=None):
+        asked.append((method, access_entity, details.id if details else None, user.get_name()))
+        if details is not None and details.id == ORDERS_DAG:
+            return False
+        return real(method=method, user=user, access_entity=access_entity, details=details)
+
+    monkeypatch.setattr(manager, "is_authorized_dag", is_authorized_dag)
+    assert client.get(f"{URL_PREFIX}/reports/{STOCK_DAG}/{RUN_ID}").status_code == 200
+    assert client.get(f"{URL_PREFIX}/reports/{ORDERS_DAG}/{RUN_ID}").status_code == 403
+    index = client.get(f"{URL_PREFIX}/reports/")
+    assert index.status_code == 200
+    assert STOCK_DAG in index.text and ORDERS_DAG not in index.text
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
+
+    # the report asked about reading that DAG's runs, as reader
+    assert ("GET", DagAccessEntity.RUN, ORDERS_DAG, "reader") in asked
+
+
+def test_every_route_is_behind_airflows_check_unless_declared_open():
+    """A route added to the app without Airflow's check fails here, unless it is deliberately open
+    (``OPEN_ROUTES``, e.g. the planned signed webhook)."""
+    from airflow.api_fastapi.core_api.security import get_user
+    from fastapi.routing import APIRoute
+
+    def calls(dependant):
+        for dependency in dependant.dependencies:
+            yield dependency.call
+            yield from calls(dependency)
+
+    routes = [route for route in reports_app.app.app.routes if isinstance(route, APIRoute)]
+    assert {route.path for route in routes} >= {"/reports", "/reports/", "/reports/{dag_id}/{run_id:path}"}
+    for route in routes:
+        if route.path in OPEN_ROUTES:
+            continue
+        names = [getattr(call, "__qualname__", "") for call in calls(route.dependant)]
+        assert any(name.startswith("requires_access_dag.") for name in names), route.path
+        assert get_user in set(calls(route.dependant)), route.path
+        assert route.methods == {"GET"}, route.path
+
+
+def test_loading_the_plugin_imports_no_api_layer():
+    """Every process that loads plugins (each task too) imports the plugin module: the API layer the
+    pages need is imported on the api-server's first request, not there."""
+    import subprocess
+    import sys
+
+    code = ("import sys, officeguy_woocommerce.app.reports_app as m; "
+            "print(sorted(n for n in ('fastapi', 'airflow.api_fastapi.app', 'airflow.api_fastapi.core_api.security') "
+            "if n in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_plugin_is_registered_once_by_its_entry_point():

@@ -26,9 +26,19 @@ class RunReportLink(BaseOperatorLink):
     """"Run report" on a task instance: the URL of its run's page, for whichever task carries it.
 
     Attach it to the operator of the report task (``operator_extra_links = (RunReportLink(),)``).
+    The page is behind Airflow's login and DAG permissions: a click from the UI carries the session's
+    ``_token`` cookie (the URL is under the UI's own base URL, the cookie's path), so a user who may
+    read the DAG's runs sees it; anyone else gets 401 or 403.
     """
 
     name = "Run report"
 
     def get_link(self, operator, *, ti_key) -> str:
-        return report_url(ti_key.dag_id, ti_key.run_id)
+        return report_url(ti_key.dag_id, store_run_key(ti_key.run_id, ti_key.task_id))
+
+
+def store_run_key(run_id: str, task_id: str) -> str:
+    """The report's run name for a task of a store's branch (``main.report`` -> ``<run_id>~main``,
+    include/config.Store.run_key); a top-level task (the single store) reports under the run id."""
+    group = task_id.split(".", 1)[0] if "." in task_id else ""
+    return f"{run_id}~{group}" if group else run_id

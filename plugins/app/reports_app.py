@@ -15,22 +15,31 @@ The reports folder is ``$STOCK_SYNC_REPORTS_DIR`` when set, else ``officeguy_woo
 "reports"`` (``$STOCK_SYNC_HOME/reports``). It is read on every request, so the api-server and the
 workers only need to agree on the environment, not restart in a particular order.
 
-Security: not behind Airflow's auth
+Security: behind Airflow's own auth
 -----------------------------------
-Airflow does not put plugin FastAPI apps behind its authentication (airflow-notes.md, "UI"): anyone
-who can reach the api-server's port can read these pages. They hold product names, SKUs,
-quantities, order and document numbers — never credentials (the hooks keep those out of every
-report) — but that is still business data. Where the api-server is reachable beyond a trusted
-network, restrict ``/stock-sync/`` at the reverse proxy in front of it, for example with nginx::
+Airflow does not put plugin FastAPI apps behind its authentication by itself (airflow-notes.md, "UI"),
+so every route of this app declares Airflow's security dependencies
+(``airflow.api_fastapi.core_api.security``), the same ones the REST API uses, asking whatever auth
+manager the deployment configured (simple, FAB, Keycloak...):
 
-    location /stock-sync/ {
-        auth_basic "Stock sync reports";          # or allow/deny by address, or your SSO's auth_request
-        auth_basic_user_file /etc/nginx/stock-sync.htpasswd;
-        proxy_pass http://airflow-apiserver:8080;
-    }
+* who: ``get_user`` takes the ``Authorization: Bearer <JWT>`` header (``POST /auth/token``) or the UI's
+  ``_token`` session cookie; neither, or an expired token, is 401;
+* what: ``requires_access_dag("GET", DagAccessEntity.RUN)`` for the ``dag_id`` in the path: the user must
+  be allowed to read that DAG's runs (403 otherwise). The index, which has no ``dag_id``, needs the
+  right to list DAG runs at all and then shows only the DAGs the auth manager's
+  ``filter_authorized_dag_ids`` lets this user read.
 
-The pages carry a Content-Security-Policy that forbids scripts, so even a name that slipped past
-escaping could not run code in a reader's browser.
+The pages hold product names, SKUs, quantities, order and document numbers, never credentials (the
+hooks keep those out of every report). They carry a Content-Security-Policy that forbids scripts, so
+even a name that slipped past escaping could not run code in a reader's browser.
+
+The checks are per route, not an app-wide middleware: the pages' routes live on ``reports_router``
+(in ``create_app``), whose router-level dependency is the check. A route that must stay open (the
+planned WooCommerce webhook, ``POST /stock-sync/webhooks/woocommerce/{store}``, authenticated by its
+HMAC signature) goes on a router of its own, without that dependency and with its signature check as
+its dependency, and its path is added to ``OPEN_ROUTES``; the tests fail for any other route that
+lacks Airflow's check. Nothing app-wide refuses methods either: each route declares its own (405
+otherwise), so a POST route can be added beside the GET-only pages.
 
 Registration
 ------------
@@ -39,7 +48,9 @@ process reads with the default settings (a ``plugins`` entry in the provider inf
 ``[core] lazy_discover_providers = False``); the package is installed, not dropped in Airflow's
 plugins folder, so nothing imports this module twice.
 The "Run report" link and the URL rule live in the light module ``officeguy_woocommerce.app.links``,
-which DAG files import (this module builds a FastAPI app at import).
+which DAG files import. Every process that loads plugins (scheduler, dag-processor, each task) imports
+this module, so it imports neither FastAPI nor Airflow's API layer: ``app`` builds the FastAPI app
+(``create_app``) on the api-server's first request to it.
 """
 
 from __future__ import annotations
@@ -48,17 +59,26 @@ import re
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from airflow.plugins_manager import AirflowPlugin
-from fastapi import FastAPI, Request
-from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
 from officeguy_woocommerce.app.links import URL_PREFIX, RunReportLink, report_url  # noqa: F401 - re-exported
 from officeguy_woocommerce.include.reports import report_path, reports_dir, run_id_from_filename
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from fastapi.responses import Response
+
 KNOWN_DAG_IDS = ("officeguy_stock_to_woocommerce", "woocommerce_orders_to_officeguy")
 INDEX_RUNS_PER_DAG = 100
+
+# Paths (as mounted under URL_PREFIX's app, e.g. "/webhooks/woocommerce/{store}") of the routes that
+# are deliberately NOT behind Airflow's auth. Each must authenticate its caller itself (the planned
+# webhook: its HMAC signature) and live on a router of its own, without ``reports_router``'s
+# dependency. The tests fail for any route that is neither listed here nor behind the check.
+OPEN_ROUTES: frozenset[str] = frozenset()
 
 # The pages are static, script-free HTML with inline styles and an inline SVG: allow exactly that.
 _SECURITY_HEADERS = {
@@ -66,8 +86,10 @@ _SECURITY_HEADERS = {
                                "frame-ancestors 'self'; base-uri 'none'; form-action 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
-    # A retried report task rewrites the page: always revalidate.
-    "Cache-Control": "no-cache",
+    # A retried report task rewrites the page: always revalidate. The pages are behind a login (and
+    # the index differs per user): no shared cache may keep them.
+    "Cache-Control": "private, no-cache",
+    "Vary": "Cookie, Authorization",
 }
 _META = re.compile(r'<meta name="stock-sync-(run-id|status)" content="([^"]*)">')
 
@@ -79,37 +101,108 @@ def reports_folder() -> Path:
 
 # --- the FastAPI app -----------------------------------------------------------------------------------
 
-app = FastAPI(
-    title="Stock sync run reports",
-    # No interactive docs or schema: the app serves two read-only pages and nothing else.
-    docs_url=None, redoc_url=None, openapi_url=None,
-)
+def create_app() -> FastAPI:
+    """The plugin's FastAPI app. Built on the first request (see ``_BuiltOnFirstUse``): Airflow's API
+    security modules import its whole REST layer, which the scheduler, the dag-processor and every
+    task process (they all load plugins) should not pay for."""
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
+    from airflow.api_fastapi.core_api.security import get_user, requires_access_dag
+    from fastapi import APIRouter, Depends, FastAPI
+    from fastapi.responses import RedirectResponse
+
+    fastapi_app = FastAPI(
+        title="Stock sync run reports",
+        # No interactive docs or schema: the app serves read-only pages and nothing else.
+        docs_url=None, redoc_url=None, openapi_url=None,
+    )
+
+    # Every route on this router needs an Airflow user (bearer token or the UI's ``_token`` cookie:
+    # 401 without a valid one) allowed to read the runs of the DAG in its path (``dag_id``), or, for a
+    # route without one (the index), allowed to list DAG runs at all (403 otherwise): Airflow's own
+    # dependency, asking the configured auth manager. Each route declares its one method; routing
+    # refuses any other (405, ``Allow: GET``) before the check.
+    # (No annotations FastAPI would have to resolve on these inner functions: with postponed annotations
+    # it looks names up in the module's globals, where these lazily imported ones are not.)
+    reports_router = APIRouter(prefix="/reports",
+                               dependencies=[Depends(requires_access_dag("GET", DagAccessEntity.RUN))])
+
+    @reports_router.get("", response_model=None)
+    def index_without_slash():
+        # Relative redirect: correct behind any proxy prefix, and the index's relative links need the slash.
+        return RedirectResponse("reports/", status_code=307)
+
+    the_user = Depends(get_user)  # the user the router's check resolved: FastAPI caches it per request
+
+    @reports_router.get("/", response_model=None)
+    def index(user=the_user):
+        return index_page(readable_dag_ids(user))
+
+    # ":path" lets a run id hold "/" (Airflow's allowed_run_id_pattern can be widened); report_path
+    # encodes it, so it cannot reach outside the folder.
+    @reports_router.get("/{dag_id}/{run_id:path}", response_model=None)
+    def report(dag_id: str, run_id: str):
+        return report_page(dag_id, run_id)
+
+    fastapi_app.include_router(reports_router)
+    # The webhook, later: webhooks_router = APIRouter(prefix="/webhooks", dependencies=[Depends(<HMAC check>)])
+    # with its POST route, included here, and its path added to OPEN_ROUTES.
+    return fastapi_app
 
 
-@app.middleware("http")
-async def _only_get(request: Request, call_next):
-    """Refuse every method but GET before routing: the app is read-only, and being outside Airflow's
-    auth it must not grow a way to change anything."""
-    if request.method != "GET":
-        return PlainTextResponse("Only GET is allowed here.\n", status_code=405, headers={"Allow": "GET"})
-    return await call_next(request)
+class _BuiltOnFirstUse:
+    """An ASGI app that builds ``create_app()`` on its first request and hands every request to it."""
+
+    def __init__(self, factory) -> None:
+        self._factory = factory
+        self._app: FastAPI | None = None
+
+    @property
+    def app(self) -> FastAPI:
+        if self._app is None:  # built synchronously within one event-loop step: no two builds
+            self._app = self._factory()
+        return self._app
+
+    async def __call__(self, scope, receive, send) -> None:
+        await self.app(scope, receive, send)
 
 
-def _not_found(message: str) -> PlainTextResponse:
+app = _BuiltOnFirstUse(create_app)
+
+
+def readable_dag_ids(user) -> set[str]:
+    """This project's DAG ids that ``user`` may read, as the configured auth manager decides (its
+    batch filter; in multi-team mode asked per team, as Airflow's own ``get_authorized_dag_ids`` does)."""
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.models.dag import DagModel
+
+    teams = DagModel.get_dag_id_to_team_name_mapping(list(KNOWN_DAG_IDS))
+    by_team: dict[str | None, set[str]] = {}
+    for dag_id in KNOWN_DAG_IDS:
+        by_team.setdefault(teams.get(dag_id), set()).add(dag_id)
+    auth_manager = get_auth_manager()
+    readable: set[str] = set()
+    for team_name, dag_ids in by_team.items():
+        readable |= auth_manager.filter_authorized_dag_ids(dag_ids=dag_ids, user=user, method="GET",
+                                                           team_name=team_name)
+    return readable
+
+
+def _not_found(message: str) -> Response:
+    from fastapi.responses import PlainTextResponse
+
     return PlainTextResponse(message + "\n", status_code=404, headers={"X-Content-Type-Options": "nosniff"})
 
 
-@app.get("/reports")
-def _index_without_slash() -> RedirectResponse:
-    # Relative redirect: correct behind any proxy prefix, and the index's relative links need the slash.
-    return RedirectResponse("reports/", status_code=307)
+def index_page(readable: set[str]) -> Response:
+    """The index: the newest reports of each of this project's DAGs in ``readable``; the others are
+    left out altogether (not even their names)."""
+    from fastapi.responses import Response
 
-
-@app.get("/reports/")
-def index() -> Response:
     folder = reports_folder()
     sections = []
     for dag_id in KNOWN_DAG_IDS:
+        if dag_id not in readable:
+            continue
         runs = _latest_runs(folder / dag_id)
         if runs:
             rows = "\n".join(
@@ -121,6 +214,8 @@ def index() -> Response:
         else:
             table = '<p class="empty">No reports yet.</p>'
         sections.append(f"<section><h2>{escape(dag_id)}</h2>\n{table}</section>")
+    if not sections:
+        sections.append('<p class="empty">You may not read the runs of these DAGs.</p>')
     page = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Stock sync run reports</title>'
         "<style>body{font-family:system-ui,Arial,sans-serif;margin:1.5rem;color:#222}"
@@ -171,10 +266,10 @@ def _read_meta(path: Path) -> dict[str, str]:
     return {key: unescape(value) for key, value in _META.findall(head)}
 
 
-# ":path" lets a run id hold "/" (Airflow's allowed_run_id_pattern can be widened); report_path
-# encodes it, so it cannot reach outside the folder.
-@app.get("/reports/{dag_id}/{run_id:path}")
-def report(dag_id: str, run_id: str) -> Response:
+def report_page(dag_id: str, run_id: str) -> Response:
+    """One run's page, or a plain 404: only this project's DAG ids, only files under the folder."""
+    from fastapi.responses import Response
+
     if dag_id not in KNOWN_DAG_IDS:
         return _not_found(f"No reports for DAG {dag_id!r}: only {', '.join(KNOWN_DAG_IDS)}.")
     folder = reports_folder()

@@ -34,7 +34,6 @@ from officeguy_woocommerce.common.http import (
     Backoff,
     BusinessError,
     ConnectionConfigError,
-    Pacer,
     TransientError,
 )
 
@@ -99,6 +98,9 @@ class OfficeGuySettings(api_http.ConnectionSettings):
     rate_limit_per_minute: float = api_http.extra_field("rate_limit_per_minute", 90, minimum=1)
     rate_limit_hold_seconds: float = api_http.extra_field("rate_limit_hold_seconds", RATE_LIMIT_HOLD_S, minimum=0)
     language: str = api_http.extra_field("language", "en")
+    # the SQL connection whose database every worker reaches: the rate budget is shared there (several
+    # hosts); empty: shared by the processes of this host (plugins/common/rate_limit.py)
+    rate_limit_conn_id: str = api_http.extra_field("rate_limit_conn_id", "")
 
     system = SYSTEM
     default_url = DEFAULT_BASE_URL
@@ -117,7 +119,47 @@ class OfficeGuySettings(api_http.ConnectionSettings):
         if language not in LANGUAGES:
             raise ConnectionConfigError(f"Connection {conn_id!r}: extra 'language' must be en or he, not "
                                         f"{extra.get('language')!r}.", system=SYSTEM)
-        return {"company_id": company_id, "api_key": conn.password, "language": language}
+        shared = extra.get("rate_limit_conn_id") or ""
+        if not isinstance(shared, str) or (shared.strip() and not _shared_budget_reachable(shared.strip())):
+            raise ConnectionConfigError(
+                f"Connection {conn_id!r}: extra 'rate_limit_conn_id' must name an Airflow connection to a SQL "
+                f"database every worker reaches (e.g. stock_sync_db); {shared!r} is not one. Leave it empty to "
+                "share the rate budget between the processes of this host only.", system=SYSTEM)
+        shared = shared.strip()
+        return {"company_id": company_id, "api_key": conn.password, "language": language,
+                "rate_limit_conn_id": shared}
+
+
+_PACERS: dict[tuple[str, float, str], Any] = {}
+
+
+def _shared_budget_reachable(conn_id: str) -> bool:
+    """``conn_id`` is an Airflow connection with a SQL URL (it is only opened by the first call)."""
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        conn = BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        return False
+    return bool(conn.extra_dejson.get("sqlalchemy_url") or conn.conn_type in {"postgres", "mysql", "sqlite"})
+
+
+def shared_pacer(account: str, per_minute: float, conn_id: str = "") -> Any:
+    """One pacer object per account and process (its threads share it); the budget itself lives
+    outside the process. ``conn_id``: an Airflow SQL connection (its extra ``sqlalchemy_url`` or URI)."""
+    from officeguy_woocommerce.common.rate_limit import HostPacer, SqlPacer
+
+    key = (account, per_minute, conn_id)
+    if key not in _PACERS:
+        if conn_id:
+            conn = BaseHook.get_connection(conn_id)
+            url = conn.extra_dejson.get("sqlalchemy_url") or conn.get_uri()
+            if url.startswith("postgres://"):
+                url = "postgresql://" + url[len("postgres://"):]
+            _PACERS[key] = SqlPacer(url, account, per_minute)
+        else:
+            _PACERS[key] = HostPacer(account, per_minute)
+    return _PACERS[key]
 
 
 class OfficeGuyHook(api_http.ApiHookMixin, BaseHook):
@@ -139,10 +181,13 @@ class OfficeGuyHook(api_http.ApiHookMixin, BaseHook):
 
     # ----------------------------------------------------------------- connection
     @cached_property
-    def pacer(self) -> Pacer:
-        """One pacer per API URL and company, shared by every hook of this process."""
+    def pacer(self) -> Any:
+        """The company's call budget, shared by every process that calls it (plugins/common/rate_limit.py):
+        on this host by default, across hosts through the SQL connection ``rate_limit_conn_id``."""
         s = self.settings
-        return Pacer.for_key(f"{s.base_url}|{s.company_id}", s.rate_limit_per_minute)
+        # the rate is part of the account's key: a budget paced at another rate is another budget
+        return shared_pacer(f"{s.base_url}|{s.company_id}|{s.rate_limit_per_minute:g}", s.rate_limit_per_minute,
+                            s.rate_limit_conn_id)
 
     @property
     def rate_limit_hold(self) -> float:

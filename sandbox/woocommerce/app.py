@@ -22,6 +22,13 @@ an empty database, so a restart keeps what the store holds.
   (0.17), ``cost_write`` (0.17), ``cost_batch`` (0.17, a batch's fixed part), ``cost_batch_item``
   (0.035 per item updated or deleted: 100 stock updates take 3.67 s plus the sandbox's own work)
   and ``cost_batch_create_item`` (0.09 per item created). The ``/__sandbox`` routes never cost.
+- webhooks (webhooks.py, woocommerce-api.md A8): ``webhook_delivery`` ("cron": Action Scheduler on
+  WP-Cron, at most every ``webhook_cron_interval`` (60) seconds and, with
+  ``webhook_cron_needs_traffic`` (True), only when a request arrives; "immediate": a background
+  worker sends right after the request), ``webhook_allow_any_port`` (False: only 80, 443, 8080 or
+  the store's own port, as WordPress), ``webhook_allow_local_hosts`` (False), ``webhook_log_path``
+  (""). ``GET /__sandbox/webhooks`` shows the queue and the delivery log, ``POST
+  /__sandbox/webhooks/run`` runs the queue now.
 
 The store's own settings (``woocommerce_calc_taxes``, ``woocommerce_prices_include_tax``, ...;
 settings.py) are not runtime options: they live in the database like WordPress options, are read
@@ -53,6 +60,8 @@ from sandbox.woocommerce import cost as CM  # noqa: N812
 from sandbox.woocommerce import routes_orders as RO  # noqa: N812
 from sandbox.woocommerce import routes_products as RP  # noqa: N812
 from sandbox.woocommerce import routes_store as RS  # noqa: N812
+from sandbox.woocommerce import routes_webhooks as RW  # noqa: N812
+from sandbox.woocommerce import webhooks as WH  # noqa: N812
 from sandbox.woocommerce.auth import authenticate, check_permissions, php_params
 from sandbox.woocommerce.errors import RestError
 from sandbox.woocommerce.http import Reply, Req
@@ -76,6 +85,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "batch_limit": 100,
     "notify_no_stock_amount": 0,
     **CM.COST_DEFAULTS,
+    **WH.WEBHOOK_DEFAULTS,
 }
 
 Handler = Callable[[Req], Awaitable[Reply]]
@@ -131,6 +141,9 @@ ROUTES = [
     Route("coupons", {"GET": RS.list_coupons, "POST": RS.create_coupon}, "collection"),
     Route("coupons/batch", _batch(RS.batch_coupons), "batch"),
     Route(r"coupons/(?P<id>[\d]+)", _item(RS.get_coupon, RS.update_coupon, RS.delete_coupon), "item"),
+    Route("webhooks", {"GET": RW.list_webhooks, "POST": RW.create_webhook}, "collection"),
+    Route("webhooks/batch", _batch(RW.batch_webhooks), "batch"),
+    Route(r"webhooks/(?P<id>[\d]+)", _item(RW.get_webhook, RW.update_webhook, RW.delete_webhook), "item"),
 ]
 
 _ANONYMOUS = {  # the permission-callback errors an unauthenticated caller gets (A1 table)
@@ -201,6 +214,7 @@ def _find_route(route_path: str) -> tuple[Route | None, re.Match[str] | None]:
 async def dispatch(request: Request) -> Response:
     """A wc/v3 request; with the cost model on, on a PHP worker and at a real store's cost."""
     config = request.app.state.store.config
+    request.app.state.webhooks.on_request()  # WP-Cron: a page load spawns the due queue run
     if not config.get("cost_model"):
         return await serve(request)
     route_path, query = _target(request)
@@ -261,6 +275,8 @@ async def serve(request: Request) -> Response:
         reply = await route.handlers[method](req)
     except RestError as err:
         reply = _error(err)
+    finally:
+        store.webhooks.after_request(ctx)  # wc_webhook_execute_queue at 'shutdown'
     return _respond(reply, ctx.home, route.allow)
 
 
@@ -270,7 +286,10 @@ def create_app(db_url: str, dataset: str = "empty", **options: Any) -> FastAPI:
     if unknown:
         raise TypeError(f"unknown WooCommerce sandbox options {sorted(unknown)}; known: {sorted(DEFAULT_CONFIG)}")
     config = {**DEFAULT_CONFIG, **options}
+    if config["webhook_delivery"] not in ("cron", "immediate"):
+        raise ValueError(f"webhook_delivery must be 'cron' or 'immediate', not {config['webhook_delivery']!r}")
     store = Store(db_url, config, clock=time.time)
+    store.webhooks = WH.WebhookRuntime(store)
     if store.is_empty():
         load_dataset(store, dataset)
     store.add_key(SANDBOX_CONSUMER_KEY, SANDBOX_CONSUMER_SECRET, "read_write")
@@ -283,7 +302,9 @@ def create_app(db_url: str, dataset: str = "empty", **options: Any) -> FastAPI:
     app.state.config = config
     app.state.store = store
     app.state.workers = CM.Workers()
+    app.state.webhooks = store.webhooks
     app.include_router(control_router(book, config))
+    app.include_router(WH.control_router(store.webhooks))
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
     app.add_api_route("/wp-json/{rest_path:path}", dispatch, methods=methods, include_in_schema=False)
     app.add_api_route("/", dispatch, methods=methods, include_in_schema=False)

@@ -125,7 +125,7 @@ def link_query(pairs: list[tuple[str, Any]]) -> str:
 
 def collection(
     req: Req, items: list[Any], total: int, args: dict[str, Any], route: str,
-    link_params: list[tuple[str, Any]] | None = None, tail: tuple[str, ...] = (),
+    link_params: list[tuple[str, Any]] | None = None, tail: tuple[str, ...] = (), max_pages: int | None = None,
 ) -> Reply:
     """A list answer with WooCommerce's headers (A3): totals always, Link with only prev/next.
 
@@ -135,7 +135,8 @@ def collection(
     """
     per_page = args.get("per_page") or 10
     page = args.get("page") or 1
-    max_pages = math.ceil(total / per_page) if total else 0
+    if max_pages is None:
+        max_pages = math.ceil(total / per_page) if total else 0
     headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(max_pages)}
     if link_params is None:
         link_params = sanitized_pairs(req, args)

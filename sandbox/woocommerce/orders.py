@@ -497,8 +497,12 @@ def _save(ctx: Ctx, conn: Connection, order: dict[str, Any], creating: bool) -> 
         conn.execute(insert(orders).values(id=order["id"], **values))
     else:
         conn.execute(update(orders).where(orders.c.id == order["id"]).values(**values))
+    ctx.fire("woocommerce_new_order" if creating else "woocommerce_update_order", order["id"])
     saved = 1
     for old, new in transitions:
+        ctx.fire(f"woocommerce_order_status_{new}", order["id"])
+        ctx.fire(f"woocommerce_order_status_{old}_to_{new}", order["id"])
+        ctx.fire("woocommerce_order_status_changed", order["id"])
         if new in REDUCE_ON:
             saved += _reduce_stock(ctx, conn, order)
             _record_sales(conn, order)
@@ -565,7 +569,9 @@ def _paid(ctx: Ctx, conn: Connection, order: dict[str, Any], req: dict[str, Any]
     # the new status's transition reduces stock; the woocommerce_payment_complete hook that
     # follows finds the order already reduced
     _set_status(ctx, order, "processing" if needs_processing else "completed")
-    return _save(ctx, conn, order, creating=False)
+    saved = _save(ctx, conn, order, creating=False)
+    ctx.fire("woocommerce_payment_complete", order["id"])
+    return saved
 
 
 def create_order(ctx: Ctx, conn: Connection, req: dict[str, Any]) -> tuple[dict[str, Any], int, RestError | None]:
@@ -593,6 +599,9 @@ def create_order(ctx: Ctx, conn: Connection, req: dict[str, Any]) -> tuple[dict[
     if error is None:
         _set_status(ctx, order, req.get("status") or "pending")
     saved = _save(ctx, conn, order, creating=True)
+    # The REST controller saves a new order twice (create, then after calculate_totals), so every
+    # order made through the API also fires woocommerce_update_order: order.updated (webhook rec 14).
+    ctx.fire("woocommerce_update_order", order["id"])
     if error is None:
         saved += _paid(ctx, conn, order, req, creating=True)
     return order, saved, error
@@ -625,6 +634,10 @@ def delete_order(ctx: Ctx, conn: Connection, order_id: Any, force: bool) -> dict
             raise RestError("woocommerce_rest_already_trashed", "The shop_order has already been deleted.", 410)
         conn.execute(update(orders).where(orders.c.id == order["id"]).values(
             status="trash", data={**order["data"], "_wp_trash_meta_status": order["status"]}))
+        ctx.fire("wp_trash_post", order["id"])
+        ctx.fire("woocommerce_trash_order", order["id"])
+    if force:
+        ctx.fire("woocommerce_delete_order", order["id"])  # no webhook topic listens (webhook rec 16)
     return view
 
 
@@ -802,6 +815,7 @@ def create_refund(ctx: Ctx, conn: Connection, order_id: Any, req: dict[str, Any]
     if remaining - amount <= 1e-9:  # wc_order_fully_refunded
         _set_status(ctx, order, "refunded")
     saved += _save(ctx, conn, order, creating=False)
+    ctx.fire("woocommerce_order_refunded", order["id"])
     return row, saved
 
 

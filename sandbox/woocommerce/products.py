@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Float, and_, case, cast, delete, func, insert, or_, select, update
@@ -111,10 +111,17 @@ class Ctx:
     home: str
     gmt: str = ""
     local: str = ""
+    # the WordPress actions this request fired, in order, as (hook, first argument): webhooks.py
+    # turns them into deliveries once the request is done (WC_Webhook::process)
+    hooks: list[tuple[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.gmt:
             self.gmt, self.local = self.store.now()
+
+    def fire(self, hook: str, arg: Any) -> None:
+        """``do_action($hook, $arg, ...)`` as far as webhooks care."""
+        self.hooks.append((hook, arg))
 
     @property
     def api(self) -> str:
@@ -597,6 +604,8 @@ def save(ctx: Ctx, conn: Connection, row: dict[str, Any], creating: bool) -> dic
         conn.execute(insert(products).values(id=row["id"], **values))
     else:
         conn.execute(update(products).where(products.c.id == row["id"]).values(**values))
+    suffix = "_variation" if row["type"] == "variation" else ""
+    ctx.fire(f"woocommerce_{'new' if creating else 'update'}_product{suffix}", row["id"])
     if row["type"] == "variation" and row["parent_id"]:
         # WC_Product_Variation::save() -> wc_deferred_product_sync(parent): the parent re-syncs
         # price and stock status and is saved, so its date_modified moves too (rec 113, 115).
@@ -653,6 +662,7 @@ def delete_product(ctx: Ctx, conn: Connection, product_id: Any, force: bool) -> 
             status="trash", slug=f"{row['slug']}__trashed", modified_gmt=ctx.gmt, modified_local=ctx.local,
             extra={**row["extra"], "meta_data": meta},
         ))
+        ctx.fire("wp_trash_post", row["id"])  # product.deleted; a forced delete fires no webhook topic
     return view
 
 
@@ -691,6 +701,7 @@ def delete_variation(ctx: Ctx, conn: Connection, product_id: int, variation_id: 
         if row["status"] == "trash":
             raise RestError("woocommerce_rest_already_trashed", "The product_variation has already been deleted.", 410)
         conn.execute(update(products).where(products.c.id == row["id"]).values(status="trash"))
+        ctx.fire("wp_trash_post", row["id"])
     if parent:
         save(ctx, conn, parent, creating=False)
     return view

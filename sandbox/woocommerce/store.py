@@ -5,6 +5,8 @@ sequence (counter ``post``); order notes are comments (counter ``comment``, whic
 WordPress ships comment 1); order items have their own table and sequence (rec 71: items 1, 2;
 rec 84: the refund's item is 4), and so has order item meta (``item_meta``). Coupons are posts too;
 tax rates have their own sequence (``tax_rates.id``) and the store's settings are ``options`` rows.
+Webhooks (``wp_wc_webhooks``) have their own sequence (counter ``webhook``) and so have the queued
+deliveries (Action Scheduler's actions, counter ``action``).
 Filtered columns are real, indexed columns; the rest of an object lives in a JSON blob.
 
 Dates are stored twice as ``YYYY-MM-DD HH:MM:SS`` strings, UTC and site-local, like
@@ -152,13 +154,46 @@ coupons = Table(
     Column("data", JSON, nullable=False),
 )
 
+webhooks = Table(
+    "webhooks", metadata,
+    # wp_wc_webhooks (its own id sequence, counter ``webhook``); the secret is stored, never shown.
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("status", String, nullable=False, index=True),  # active | paused | disabled
+    Column("name", String, nullable=False),
+    Column("user_id", Integer, nullable=False),
+    Column("delivery_url", String, nullable=False),
+    Column("secret", String, nullable=False),
+    Column("topic", String, nullable=False),
+    Column("created_gmt", String, nullable=False, index=True),
+    Column("created_local", String, nullable=False),
+    Column("modified_gmt", String),  # NULL until the first update (rec 01: date_modified null)
+    Column("modified_local", String),
+    Column("api_version", Integer, nullable=False),  # 3 for a webhook made through wc/v3
+    Column("failure_count", Integer, nullable=False),
+    Column("pending_delivery", Boolean, nullable=False),
+)
+
+webhook_actions = Table(
+    "webhook_actions", metadata,
+    # Action Scheduler's queue (wp_actionscheduler_actions) for woocommerce_deliver_webhook_async
+    # (db-actionscheduler-and-webhooks.tsv): one row per (webhook_id, arg) waiting to be sent.
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("hook", String, nullable=False),
+    Column("status", String, nullable=False, index=True),  # pending | in-progress | complete
+    Column("scheduled_gmt", String, nullable=False),
+    Column("last_attempt_gmt", String),
+    Column("webhook_id", Integer, nullable=False, index=True),
+    Column("arg", JSON),
+)
+
 counters = Table(
     "counters", metadata,
     Column("name", String, primary_key=True),
     Column("value", Integer, nullable=False),  # the next id to hand out
 )
 
-FIRST_IDS = {"post": catalogue.FIRST_WOO_ID, "comment": 2, "order_item": 1, "item_meta": 1, "meta": 1}
+FIRST_IDS = {"post": catalogue.FIRST_WOO_ID, "comment": 2, "order_item": 1, "item_meta": 1, "meta": 1, "webhook": 1,
+             "action": 1}
 
 
 def wc_api_hash(consumer_key: str) -> str:
@@ -181,12 +216,14 @@ class Store:
         self.config = config
         self.clock = clock
         connect_args = {"check_same_thread": False} if db_url.startswith("sqlite") else {}
-        self.engine = create_engine(db_url, connect_args=connect_args)
+        # hide_parameters: a failing statement's message must not carry a webhook secret into a log
+        self.engine = create_engine(db_url, connect_args=connect_args, hide_parameters=True)
         if db_url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         metadata.create_all(self.engine)
         # One writer at a time, like a PHP request holding its row locks; also keeps SQLite happy.
         self.lock = threading.RLock()
+        self.webhooks: Any = None  # the WebhookRuntime (webhooks.py), set by create_app
 
     @property
     def tz(self) -> ZoneInfo:

@@ -25,7 +25,9 @@
   ``reset_stats()``.
 - ``set_config(**kw)``: change runtime options (``write_delay_per_item``, ``batch_limit``,
   ``notify_no_stock_amount``, ``site_timezone``, ``home_url``, and the cost model's ``cost_model``,
-  ``php_workers``, ``cost_*``: see cost.py); unknown keys raise ``KeyError``.
+  ``php_workers``, ``cost_*``: see cost.py; the webhook options ``webhook_delivery``,
+  ``webhook_cron_interval``, ``webhook_cron_needs_traffic``, ``webhook_allow_any_port``,
+  ``webhook_allow_local_hosts``, ``webhook_log_path``: see webhooks.py); unknown keys raise ``KeyError``.
 - ``set_settings(**kw)``: change the store's settings (stored in its database, like
   ``PUT /settings/<group>/<id>``): ``calc_taxes``, ``prices_include_tax``, ``tax_round_at_subtotal``,
   ``calc_discounts_sequentially``, ``enable_coupons`` (True/False or "yes"/"no"),
@@ -37,6 +39,14 @@
   ``shipping``, ``class``); returns the rate as the API shows it (its ``id`` is the rate id).
 - ``add_coupon(**fields)``: a coupon as ``POST /coupons`` takes it (``code``, ``amount``,
   ``discount_type``, ...); returns its API view.
+- webhooks (webhooks.py): ``run_webhooks()`` sends every queued delivery now (what the WP-Cron
+  runner would do at its next minute) and returns how many ran; ``webhook_queue()`` lists the
+  Action Scheduler rows; ``webhook_log()`` the delivery log entries (``text`` is what WooCommerce
+  writes to ``webhooks-delivery``); ``webhook_pings()`` the pings; ``webhook_state(id)`` a
+  webhook's stored row without its secret (``failure_count``, ``pending_delivery``, ...). Turn
+  delivery on for a test with ``woo_sandbox(tmp_path, webhook_delivery="immediate",
+  webhook_allow_any_port=True)`` (a receiver on an ephemeral loopback port), or keep "cron" and
+  shorten ``webhook_cron_interval``.
 - ``in_store(work)``: run ``work(conn)`` in one transaction on the store's database (e.g.
   ``woo.in_store(lambda conn: taxes.find_rates(conn, "IL", "", "88000", "", ""))``).
 
@@ -60,6 +70,7 @@ from sandbox.common.tls import SelfSignedCert
 from sandbox.woocommerce import coupons as C  # noqa: N812
 from sandbox.woocommerce import settings as S  # noqa: N812
 from sandbox.woocommerce import taxes as T  # noqa: N812
+from sandbox.woocommerce import webhooks as W  # noqa: N812
 from sandbox.woocommerce.app import (
     READONLY_CONSUMER_KEY,
     READONLY_CONSUMER_SECRET,
@@ -121,6 +132,22 @@ class WooSandbox:
         row = self.in_store(lambda conn: T.create_or_update(conn, {**T.TAX_CREATE_DEFAULTS, **fields}))
         return T.rate_view(self.api, row)
 
+    def run_webhooks(self) -> int:
+        return self.app.state.webhooks.run_queue()
+
+    def webhook_queue(self) -> list[dict[str, Any]]:
+        return self.app.state.webhooks.queue()
+
+    def webhook_log(self) -> list[dict[str, Any]]:
+        return list(self.app.state.webhooks.log)
+
+    def webhook_pings(self) -> list[dict[str, Any]]:
+        return list(self.app.state.webhooks.pings)
+
+    def webhook_state(self, webhook_id: int) -> dict[str, Any] | None:
+        row = self.in_store(lambda conn: W.get_webhook(conn, webhook_id))
+        return None if row is None else {k: v for k, v in row.items() if k != "secret"}
+
     def add_coupon(self, **fields: Any) -> dict[str, Any]:
         ctx = Ctx(self.app.state.store, self.url)
         return self.in_store(lambda conn: C.coupon_view(ctx, C.create_coupon(ctx, conn, {"discount_type": "fixed_cart",
@@ -137,6 +164,9 @@ def woo_sandbox(tmp_path: Path, dataset: str = "empty", tls: bool = False, **con
     store_settings = {k: config.pop(k) for k in list(config) if k in S.ALIASES or k in S.DEFINITIONS}
     sandbox.set_config(**config)
     sandbox.set_settings(**store_settings)
-    with ThreadServer(app, tls=cert) as server:
-        sandbox.url = server.url
-        yield sandbox
+    try:
+        with ThreadServer(app, tls=cert) as server:
+            sandbox.url = server.url
+            yield sandbox
+    finally:
+        app.state.webhooks.stop()

@@ -125,13 +125,14 @@ def test_settings_are_frozen_and_show_no_credentials(monkeypatch, conn_type, sec
 
 
 def test_officeguy_settings_hold_every_field_of_the_connection(monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_OG_FIELDS_BUDGET", "postgresql://127.0.0.1:5432/test")
     conn_id = _connect(monkeypatch, "officeguy", "og_fields", host="api.example.co.il", extra={
         "rate_limit_per_minute": "45", "rate_limit_hold_seconds": 3, "timeout": "12.5", "max_attempts": 2,
-        "backoff_seconds": 0, "language": " HE "})
+        "backoff_seconds": 0, "language": " HE ", "rate_limit_conn_id": " og_fields_budget "})
     assert OfficeGuyHook(conn_id).settings == OfficeGuySettings(
         conn_id=conn_id, base_url="https://api.example.co.il", scheme_assumed=True, company_id=int(COMPANY_ID),
         api_key=API_KEY, timeout=12.5, max_attempts=2, backoff_seconds=0, rate_limit_per_minute=45.0,
-        rate_limit_hold_seconds=3, language="he")
+        rate_limit_hold_seconds=3, language="he", rate_limit_conn_id="og_fields_budget")
 
 
 def test_woocommerce_settings_hold_every_field_of_the_connection(monkeypatch, tmp_path):
@@ -155,6 +156,7 @@ BAD_EXTRAS = {
         "rate_limit_per_minute": ["fast", 0, "inf"],
         "rate_limit_hold_seconds": ["later", -5],
         "language": ["fr", 7],
+        "rate_limit_conn_id": [7, "no_such_connection"],
     },
     "woocommerce": {
         "auth": ["digest", "bearer"],

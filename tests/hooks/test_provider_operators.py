@@ -36,7 +36,7 @@ def test_a_provider_imports_only_its_own_hook_and_airflow(package):
         ours = {n for n in names if n.startswith("officeguy_woocommerce")}
         # their own hook, the HTTP helpers the hooks share, and the providers' common Airflow pieces
         allowed = {f"officeguy_woocommerce.{package}.hooks", "officeguy_woocommerce.common.http",
-                   "officeguy_woocommerce.common.file_output"}
+                   "officeguy_woocommerce.common.rate_limit", "officeguy_woocommerce.common.file_output"}
         assert not [n for n in names if n.startswith("officeguy_woocommerce.include")], module.name
         assert ours <= allowed, f"{module.name} imports {sorted(ours - allowed)}"
 
