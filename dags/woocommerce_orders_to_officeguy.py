@@ -11,10 +11,21 @@ from contextlib import nullcontext
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import DAG, CronTriggerTimetable, Param, TaskGroup, get_current_context, task
+from airflow.sdk import (
+    DAG,
+    Asset,
+    AssetAny,
+    AssetOrTimeSchedule,
+    CronTriggerTimetable,
+    Param,
+    TaskGroup,
+    get_current_context,
+    task,
+)
 
 from officeguy_woocommerce.app.report_tasks import RunReportOperator, run_report
 from officeguy_woocommerce.include import config, staging
+from officeguy_woocommerce.include.webhooks import orders_asset_name, orders_asset_uri
 from officeguy_woocommerce.woocommerce.operators import (
     WooCommerceOrdersExtractOperator,
 )
@@ -24,10 +35,16 @@ WRITE_RETRIES = {"retries": 1, "retry_delay": timedelta(seconds=5)}  # a killed 
 
 
 def _schedule():
+    # Each store's webhook deliveries are asset events (plugins/app/webhooks.py): a run starts at once
+    # and documents just those orders; the cron poll stays and catches every order a webhook missed.
+    assets = [Asset(name=orders_asset_name(s.name), uri=orders_asset_uri(s.name)) for s in SETTINGS.stores]
     if SETTINGS.orders_cron is None:
-        return None
+        return assets
     # A plain cron string gives a zero-width interval; each run needs a real window (airflow-notes.md).
-    return CronTriggerTimetable(SETTINGS.orders_cron, timezone="UTC", interval=timedelta(minutes=SETTINGS.orders_every))
+    return AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable(SETTINGS.orders_cron, timezone="UTC",
+                                       interval=timedelta(minutes=SETTINGS.orders_every)),
+        assets=assets[0] if len(assets) == 1 else AssetAny(*assets))
 
 
 with DAG(
@@ -44,7 +61,8 @@ with DAG(
         "dry_run": Param(False, type="boolean", title="Dry run",
                          description="Read and plan, but create no item cards or documents and write nothing back."),
         "order_ids": Param([], type="array", items={"type": "integer"}, title="Only these orders",
-                           description="WooCommerce order ids to document now, whatever their date. "
+                           description="WooCommerce order ids to document now, whatever their date, as a JSON "
+                                       "list such as [1234, 1235]. "
                                        "Empty: the orders modified since the last run."),
     },
 ) as dag:

@@ -81,6 +81,8 @@ class StepReport:
     failed: list[dict] = field(default_factory=list)  # {order, doc_key, error}: retried by a later run
     skipped: list[dict] = field(default_factory=list)  # {order, reason}
     cards: list[dict] = field(default_factory=list)  # {woo_id, og_item_id, name}
+    # plan: orders whose sale the ledger had as documented or recorded before this run (not documented again)
+    already_documented: list[dict] = field(default_factory=list)  # {order, number, document_number, state}
 
     def as_dict(self) -> dict[str, list[dict]]:
         return {k: v for k, v in self.__dict__.items()}
@@ -111,6 +113,9 @@ def plan(orders: Iterable[dict], ledger: Ledger, store: str, *, statuses: Iterab
                 "woo_status": order.get("status", ""), "order_modified_gmt": order.get("date_modified_gmt") or ""}
         sale = existing.get((oid, SALE))
         documented = sale is not None and sale.state in DONE
+        if documented:
+            report.already_documented.append({"order": oid, "number": base["order_number"],
+                                              "document_number": sale.og_document_number, "state": str(sale.state)})
         plugin_doc = _meta(order, PLUGIN_META_KEY)
         status = order.get("status", "")
         if not documented and plugin_doc and str(plugin_doc).isdigit():

@@ -114,6 +114,14 @@ def get_provider_info() -> dict:
                     "read_concurrency": _number(
                         "Parallel variation reads", "How many variable products' variation lists are read at "
                         "once (1: one after another).", 4, 1, integer=True),
+                    "webhook_secret": {
+                        "label": "Webhook secret",
+                        "description": "The secret the store's order webhooks sign with (at least 16 characters); "
+                        "register_webhooks sets it in the store. Empty: no webhooks, the scheduled poll only.",
+                        # no default: Airflow masks the default of a field named *secret*, and the form
+                        # would save the mask ("***") as the secret
+                        "schema": {"type": ["string", "null"], "format": "password"},
+                    },
                     "write_concurrency": _number(
                         "Parallel stock batches", "How many stock batches (up to 100 products each) are sent at "
                         "once; a shared host serves 4-6 requests at a time (1: one after another).", 2, 1,

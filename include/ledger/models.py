@@ -35,12 +35,18 @@ class Base(DeclarativeBase):
 
 class SyncRun(Base):
     __tablename__ = "sync_runs"
-    __table_args__ = (UniqueConstraint("dag_id", "run_id", name="uq_sync_runs_dag_run"),)
+    """One try of one DAG run for one store (``run_id`` is the store's run key, ``<run_id>~<store>`` for
+    a named store). A DAG run cleared and run again (``airflow backfill create --reprocess-behavior
+    completed`` does that to a completed run) is a new try with a row of its own: ``attempt`` is the
+    DAG run's ``clear_number`` + 1 (migration 0005)."""
+
+    __table_args__ = (UniqueConstraint("dag_id", "run_id", "attempt", name="uq_sync_runs_dag_run_attempt"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     flow: Mapped[str] = mapped_column(String(32))
     dag_id: Mapped[str] = mapped_column(String(250))
     run_id: Mapped[str] = mapped_column(String(250))
+    attempt: Mapped[int] = mapped_column(Integer, server_default="1")  # the DAG run's try, 1 first
     store: Mapped[str] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(32))  # a RunStatus
     dry_run: Mapped[bool] = mapped_column(Boolean, server_default=false())

@@ -1,4 +1,4 @@
-"""The ledger's runs (``sync_runs``: one row per DAG run with its counts) and watermarks (how far
+"""The ledger's runs (``sync_runs``: one row per try of a DAG run, per store, with its counts) and watermarks (how far
 each flow has read a store)."""
 
 from __future__ import annotations
@@ -15,15 +15,21 @@ from officeguy_woocommerce.include.ledger.states import RunStatus
 
 class RunsAndWatermarks(LedgerCore):
     # ----------------------------------------------------------------- runs
-    def start_run(self, *, flow: str, dag_id: str, run_id: str, store: str, dry_run: bool) -> int:
-        """The run's row; a retried task finds the row its first try made."""
+    def start_run(self, *, flow: str, dag_id: str, run_id: str, store: str, dry_run: bool, attempt: int = 1) -> int:
+        """The row of this try of the run (``attempt``: the DAG run's ``clear_number`` + 1). A retried task
+        finds the row its first try made; a run cleared and run again is a new try and gets a new row,
+        so the first try's row keeps what that try did."""
+        attempt = max(int(attempt or 1), 1)
         with self.session() as s, s.begin():
-            run = s.scalar(select(SyncRun).where(SyncRun.dag_id == dag_id, SyncRun.run_id == run_id))
+            run = s.scalar(select(SyncRun).where(SyncRun.dag_id == dag_id, SyncRun.run_id == run_id,
+                                                 SyncRun.attempt == attempt))
             if run is None:
-                run = SyncRun(flow=flow, dag_id=dag_id, run_id=run_id, store=store, status=RunStatus.RUNNING,
-                              dry_run=dry_run, started_at=utcnow(), counts={}, message="")
+                run = SyncRun(flow=flow, dag_id=dag_id, run_id=run_id, attempt=attempt, store=store,
+                              status=RunStatus.RUNNING, dry_run=dry_run, started_at=utcnow(), counts={}, message="")
                 s.add(run)
                 s.flush()
+            elif store and not run.store:  # a report task opened it before anything read the store
+                run.store = store
             return run.id
 
     def finish_run(self, run_pk: int, *, status: str, counts: dict[str, Any], message: str = "") -> None:
@@ -35,11 +41,17 @@ class RunsAndWatermarks(LedgerCore):
         with self.session() as s:
             return s.get(SyncRun, run_pk)
 
-    def runs(self, flow: str | None = None, limit: int = 50) -> list[SyncRun]:
+    def runs(self, flow: str | None = None, limit: int = 50, *, dag_id: str | None = None,
+             run_id: str | None = None) -> list[SyncRun]:
+        """The newest rows first (each try of a run is a row); ``dag_id``/``run_id`` narrow them to one run's tries."""
         with self.session() as s:
             query = select(SyncRun).order_by(SyncRun.id.desc()).limit(limit)
             if flow:
                 query = query.where(SyncRun.flow == flow)
+            if dag_id:
+                query = query.where(SyncRun.dag_id == dag_id)
+            if run_id:
+                query = query.where(SyncRun.run_id == run_id)
             return list(s.scalars(query))
 
     # ----------------------------------------------------------------- watermarks

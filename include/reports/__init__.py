@@ -17,6 +17,9 @@ Public API (re-exported here from the modules named)
     The reports folder: ``$STOCK_SYNC_REPORTS_DIR`` when set, else ``$STOCK_SYNC_HOME/reports``.
 ``report_path(folder, dag_id, run_id) -> Path``, ``write_report(folder, dag_id, run_id, html) -> Path`` (``storage``)
     Where a run's page lives (``<folder>/<dag_id>/<safe run id>.html``) and an atomic write there.
+``report_name(run_key, attempt) -> str``, ``split_report_name(name)``, ``latest_try(folder, dag_id, run_key)`` (``storage``)
+    One report per try of a run: the first under the run key, the n-th (a run cleared and run again)
+    under ``<run key>#<n>``; the newest try that has a report.
 ``run_id_from_filename(name) -> str | None`` (``storage``)
     The inverse of the file-name encoding (None for the rare hashed, over-long names).
 ``text_summary(data) -> str`` (``text``)
@@ -66,7 +69,15 @@ from __future__ import annotations
 
 from officeguy_woocommerce.include.reports.chart import MAX_TREND_RUNS, ORDERS_SERIES, STOCK_SERIES, trend_svg
 from officeguy_woocommerce.include.reports.html import MAX_ROWS, render_orders_report, render_stock_report
-from officeguy_woocommerce.include.reports.storage import report_path, reports_dir, run_id_from_filename, write_report
+from officeguy_woocommerce.include.reports.storage import (
+    latest_try,
+    report_name,
+    report_path,
+    reports_dir,
+    run_id_from_filename,
+    split_report_name,
+    write_report,
+)
 from officeguy_woocommerce.include.reports.text import SUMMARY_ROWS, WAITING_REASON, text_summary
 
 __all__ = [
@@ -76,11 +87,14 @@ __all__ = [
     "STOCK_SERIES",
     "SUMMARY_ROWS",
     "WAITING_REASON",
+    "latest_try",
     "render_orders_report",
     "render_stock_report",
+    "report_name",
     "report_path",
     "reports_dir",
     "run_id_from_filename",
+    "split_report_name",
     "text_summary",
     "trend_svg",
     "write_report",

@@ -12,6 +12,7 @@ from typing import Any
 
 from officeguy_woocommerce.include.reports.chart import ORDERS_SERIES, STOCK_SERIES, trend_svg
 from officeguy_woocommerce.include.reports.formatting import _doc_kind, _duration, _e, _mapping, _plain, _rows, _when
+from officeguy_woocommerce.include.reports.storage import report_name
 
 MAX_ROWS = 500
 """Rows shown per table; the rest are counted ("… and 1,234 more")."""
@@ -120,6 +121,8 @@ def _header(data: Mapping, title: str, extra: list[tuple[str, Any]]) -> str:
     meta = [
         ("DAG", data.get("dag_id")),
         ("Run", data.get("run_id")),
+        *([("Try", f"{_plain(data.get('attempt'))} (the run was cleared and run again; each try has its own report)")]
+          if _try(data) > 1 else []),
         ("Started", _when(data.get("started_at"))),
         ("Finished", _when(data.get("finished_at"))),
         ("Duration", _duration(data.get("duration_s"))),
@@ -150,12 +153,22 @@ def _trend_section(history: Any, series: list[tuple[str, str, str]]) -> str:
     return f"<section>\n<h2>Last runs</h2>\n{trend_svg(_rows(history), series)}\n</section>"
 
 
+def _try(data: Mapping) -> int:
+    """The try of the run the page reports (``attempt``; 1 when missing or not a number)."""
+    try:
+        return max(int(data.get("attempt") or 1), 1)
+    except (TypeError, ValueError):
+        return 1
+
+
 def _page(data: Mapping, title: str, body: str) -> str:
+    # The page's name (what the index links to): the run id, or "<run id>#<n>" for its n-th try.
+    name = report_name(_plain(data.get("run_id") or ""), _try(data)) if data.get("run_id") else ""
     return _PAGE.substitute(
         dag_id=_e(data.get("dag_id") or ""),
-        run_id=_e(data.get("run_id") or ""),
+        run_id=_e(name),
         status=_e(data.get("status") or ""),
-        title=_e(f"{title} · {_plain(data.get('run_id') or '')}"),
+        title=_e(f"{title} · {name}"),
         css=_CSS,
         body=body,
         generated=_e(datetime.now().astimezone().isoformat(sep=" ", timespec="seconds")),
@@ -215,7 +228,8 @@ def render_stock_report(data: Mapping) -> str:
 
 
 _ORDERS_COUNTS = [
-    ("orders", "orders read"), ("created", "documents created"), ("found", "found in OfficeGuy"),
+    ("orders", "orders read"), ("created", "documents created"), ("already_documented", "already documented"),
+    ("found", "found in OfficeGuy"),
     ("parked", "parked"), ("failed", "waiting for retry"), ("cards", "item cards created"),
     ("skipped", "skipped"), ("api_calls", "API calls"),
 ]
@@ -239,6 +253,11 @@ def render_orders_report(data: Mapping) -> str:
                 [("Window read", window_text), ("API calls", counts.get("api_calls"))]),
         _counts(counts, _ORDERS_COUNTS),
         _section("Documents created", _rows(data.get("created")), documents, "No documents created."),
+        _section("Already documented before this run", _rows(data.get("already_documented")), [
+            ("order", "Order", "num"), ("number", "Order number", "name"),
+            ("document_number", "Document number", "name"), ("state", "How", ""),
+        ], "None.", "Orders of this run whose sale document the ledger already had (an earlier run or try, or the "
+                    "official plugin): not documented again."),
         _section("Found already in OfficeGuy", _rows(data.get("found")), documents, "None.",
                  "Documents an earlier attempt had created; recorded, not created again."),
         _section("Parked", _rows(data.get("parked")), [

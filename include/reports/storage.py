@@ -58,6 +58,36 @@ def run_id_from_filename(name: str) -> str | None:
     return unquote(stem, encoding="utf-8", errors="replace")
 
 
+_TRY_MARK = "#"  # "<run key>#<n>": the n-th try of a run (Airflow's run ids have no "#" by default)
+_TRY_NAME = re.compile(r"(?s)(.+)#([2-9]|[1-9][0-9]+)")
+MAX_TRIES = 1000  # how far latest_try looks
+
+
+def report_name(run_key: str, attempt: int | None = 1) -> str:
+    """The report's name (the last segment of its URL, its file name once encoded) for one try of a run:
+    the run key itself for the first try, ``<run key>#<n>`` for the n-th (a run cleared and run again).
+    The first try keeps the name reports always had, so links to it stay valid."""
+    attempt = int(attempt or 1)
+    return run_key if attempt <= 1 else f"{run_key}{_TRY_MARK}{attempt}"
+
+
+def split_report_name(name: str) -> tuple[str, int]:
+    """``(run key, try)`` of a report name: the inverse of :func:`report_name`."""
+    match = _TRY_NAME.fullmatch(name)
+    return (match.group(1), int(match.group(2))) if match else (name, 1)
+
+
+def latest_try(folder: Path | str, dag_id: str, run_key: str) -> int:
+    """The newest try of a run that has a report in ``folder`` (1 when none has)."""
+    if not isinstance(dag_id, str) or not _DAG_ID.fullmatch(dag_id) or not run_key:
+        return 1
+    try:
+        names = {p.name for p in (Path(folder) / dag_id).iterdir()}
+    except OSError:
+        return 1
+    return next((n for n in range(MAX_TRIES, 1, -1) if f"{_encode_run_id(report_name(run_key, n))}.html" in names), 1)
+
+
 def report_path(folder: Path | str, dag_id: str, run_id: str) -> Path:
     """``<folder>/<dag_id>/<encoded run id>.html``. Raises ValueError for anything that could leave
     the folder (a dag id with separators or dots in front, an empty run id, a symlink out)."""

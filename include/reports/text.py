@@ -30,7 +30,9 @@ def text_summary(data: Mapping) -> str:
     data = _mapping(data)
     counts = _mapping(data.get("counts"))
     dry = " (dry run)" if data.get("dry_run") else ""
-    lines = [f"{_plain(data.get('dag_id') or '?')} {_plain(data.get('run_id') or '?')}: "
+    attempt = data.get("attempt")
+    try_text = f" (try {_plain(attempt)})" if isinstance(attempt, int) and attempt > 1 else ""
+    lines = [f"{_plain(data.get('dag_id') or '?')} {_plain(data.get('run_id') or '?')}{try_text}: "
              f"{_plain(data.get('status') or 'unknown')}{dry}, {_duration(data.get('duration_s'))}"]
     if data.get("message"):
         lines.append(_plain(data["message"]))
@@ -39,6 +41,9 @@ def text_summary(data: Mapping) -> str:
         window = data.get("window")
         if isinstance(window, (list, tuple)) and len(window) == 2:
             lines.append(f"Window: {_when(window[0])} → {_when(window[1])}")
+        if "already_documented" in counts:
+            lines.append(f"Documents created: {_plain(counts.get('created', 0))}, already documented: "
+                         f"{_plain(counts['already_documented'])} (orders whose sale the ledger had before this run)")
 
         def document(row: Mapping) -> str:
             return (f"order {_plain(row.get('number') or row.get('order'))} → document "

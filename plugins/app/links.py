@@ -25,6 +25,14 @@ def report_url(dag_id: str, run_id: str, base_url: str | None = None) -> str:
 class RunReportLink(BaseOperatorLink):
     """"Run report" on a task instance: the URL of its run's page, for whichever task carries it.
 
+    Each try of a run has its own report (include/reports/storage.report_name: the run key for the first
+    try, ``<run key>#<n>`` for the n-th, a run cleared and run again). Airflow computes the link in the
+    worker when the report task ends, with that task instance: the link names the try of the DAG run it
+    ran in (``dag_run.clear_number`` + 1), so it opens the report that task just wrote, the newest. The
+    first try's URL is the one it always was, and each try's URL stays valid (a later try never
+    overwrites it). Given only a task-instance key (no running task), it names the newest try whose
+    report is in the reports folder.
+
     Attach it to the operator of the report task (``operator_extra_links = (RunReportLink(),)``).
     The page is behind Airflow's login and DAG permissions: a click from the UI carries the session's
     ``_token`` cookie (the URL is under the UI's own base URL, the cookie's path), so a user who may
@@ -34,7 +42,27 @@ class RunReportLink(BaseOperatorLink):
     name = "Run report"
 
     def get_link(self, operator, *, ti_key) -> str:
-        return report_url(ti_key.dag_id, store_run_key(ti_key.run_id, ti_key.task_id))
+        from officeguy_woocommerce.include.reports.storage import report_name
+
+        run_key = store_run_key(ti_key.run_id, ti_key.task_id)
+        return report_url(ti_key.dag_id, report_name(run_key, _run_try(ti_key, run_key)))
+
+
+def _run_try(ti, run_key: str) -> int:
+    """The try of the DAG run a task instance ran in (its ``clear_number`` + 1), else the newest try
+    with a report in the folder."""
+    try:
+        clear_number = ti.get_template_context()["dag_run"].clear_number
+    except Exception:  # noqa: BLE001 - a plain TaskInstanceKey, or no run context
+        clear_number = None
+    if isinstance(clear_number, int) and clear_number >= 0:
+        return clear_number + 1
+    try:
+        from officeguy_woocommerce.include.reports.storage import latest_try, reports_dir
+
+        return latest_try(reports_dir(), ti.dag_id, run_key)
+    except Exception:  # noqa: BLE001 - settings not loadable: the first try's link
+        return 1
 
 
 def store_run_key(run_id: str, task_id: str) -> str:

@@ -51,15 +51,51 @@ def orders_window(context: dict[str, Any], store_name: str = config.DEFAULT_STOR
         raise AirflowFailException(refusal)
     with _woo_hook(store_name) as hook:
         store = hook.base_url
+        webhook_warnings = _webhook_health(hook, store_name)
     ledger = get_ledger()
-    run_type = context["dag_run"].run_type
+    run_type = str(getattr(context["dag_run"].run_type, "value", context["dag_run"].run_type))
     open_ids = ({r.woo_order_id for r in ledger.documents(store, states=OPEN_OR_CLAIMED)}
                 | set(ledger.unwritten_order_ids(store)))
-    return {"store": store, **orders_to_read(
-        named=context["params"].get("order_ids") or [], data_interval=interval,
-        run_type=str(getattr(run_type, "value", run_type)), run_after=context["dag_run"].run_after,
+    named = context["params"].get("order_ids") or []
+    webhook_ids = webhook_order_ids(context, store_name) if run_type == "asset_triggered" else []
+    if webhook_ids and not named:
+        log.info("Started by the store's webhooks: orders %s", ", ".join(map(str, webhook_ids)))
+        named = webhook_ids
+    return {"store": store, "webhook_orders": webhook_ids, "warnings": webhook_warnings, **orders_to_read(
+        named=named, data_interval=interval,
+        run_type=run_type, run_after=context["dag_run"].run_after,
         watermark=ledger.watermark(FLOW, store), go_live=settings.go_live, overlap=settings.window_overlap,
         statuses=settings.order_statuses, open_ids=open_ids)}
+
+
+def _webhook_health(hook: Any, store_name: str) -> list[str]:
+    """A store that uses webhooks (its connection has a secret): warn when one is missing or disabled
+    (WooCommerce sends no retries and disables a webhook after repeated failures)."""
+    from officeguy_woocommerce.include.webhooks import webhook_warnings
+
+    if not hook.settings.webhook_secret:
+        return []
+    try:
+        warnings = webhook_warnings(hook.list_webhooks(), store_name)
+    except Exception as exc:  # noqa: BLE001 - the check never stops the run: the poll goes on
+        warnings = [f"could not read the store's webhooks ({exc}); the scheduled poll goes on"]
+    for warning in warnings:
+        log.warning("Webhooks: %s", warning)
+    return warnings
+
+
+def webhook_order_ids(context: dict[str, Any], store_name: str) -> list[int]:
+    """The orders this store's webhook deliveries named (the asset events that started the run)."""
+    from officeguy_woocommerce.include.webhooks import order_ids_of, orders_asset_name
+
+    name = orders_asset_name(store_name)
+    extras = []
+    for events in (context.get("triggering_asset_events") or {}).values():
+        for event in events:
+            asset = getattr(event, "asset", None)
+            if getattr(asset, "name", None) == name:
+                extras.append(dict(getattr(event, "extra", None) or {}))
+    return order_ids_of(extras)
 
 
 def _store_facts(orders: list[dict], store_name: str) -> dict:
@@ -86,9 +122,12 @@ def _store_facts(orders: list[dict], store_name: str) -> dict:
 def plan_order_documents(extract: dict, *, dag_id: str, run_id: str, params: dict[str, Any],
                          store_name: str = config.DEFAULT_STORE) -> dict:
     """A ledger row for every document the run's orders need (sale, refunds, cancellation)."""
+    from officeguy_woocommerce.app.report_tasks import run_attempt
+
     ledger = get_ledger()
     store = extract["store"]
-    run_pk = ledger.start_run(flow=FLOW, dag_id=dag_id, run_id=run_id, store=store, dry_run=bool(params.get("dry_run")))
+    run_pk = ledger.start_run(flow=FLOW, dag_id=dag_id, run_id=run_id, store=store, dry_run=bool(params.get("dry_run")),
+                              attempt=run_attempt())  # this try's row: a cleared and re-run run gets its own
     orders = Stage.read_json(extract["path"])
     facts = _store_facts(orders, store_name)
     settings = config.load()
@@ -104,9 +143,11 @@ def plan_order_documents(extract: dict, *, dag_id: str, run_id: str, params: dic
         log.info("Order %s: %s", item["order"], item["reason"])
     for item in report.parked:
         log.error("Order %s parked [%s]: %s", item["order"], item["doc_key"], item["reason"])
-    log.info("%d orders; %d documents to create", len(orders), len(open_rows))
+    log.info("%d orders; %d documents to create; %d already documented before this run", len(orders), len(open_rows),
+             len(report.already_documented))
     return {"run_pk": run_pk, "store": store, "store_name": store_name, "orders": len(orders), "to_create": len(open_rows),
-            "skipped": report.skipped, "parked": report.parked, "orders_path": orders_path,
+            "skipped": report.skipped, "parked": report.parked, "already_documented": report.already_documented,
+            "orders_path": orders_path,
             "store_tax": facts["store_tax"], "api_calls": facts["api_calls"]}
 
 
@@ -184,17 +225,22 @@ def write_back_orders(planned: dict, *, params: dict[str, Any]) -> dict:
 
 def report_order_run(extract: dict | None, planned: dict | None, cards: dict | None, documents: dict | None,
                      written: dict | None, *, dag_id: str, run_id: str, run_type: str, dry_run: bool,
-                     data_interval: tuple | None = None, read: dict | None = None) -> dict:
+                     data_interval: tuple | None = None, read: dict | None = None, attempt: int = 1) -> dict:
     """Log the run's summary, close its ledger row, move the watermark after a complete scheduled or
-    manual window (never for a backfill), and fail the run when a step failed or an order waits."""
+    manual window (never for a backfill), and fail the run when a step failed or an order waits.
+
+    Every input may be None (its task failed or never ran, e.g. a run refused before go-live). One
+    ledger row and one report per try of the run (``attempt``): the plan step's row when it ran in this
+    try, else a row of this try's own; an earlier try's row and report are left as they were."""
     ledger = get_ledger()
-    store = (extract or {}).get("store", "")
-    run_pk = planned["run_pk"] if planned else ledger.start_run(flow=FLOW, dag_id=dag_id, run_id=run_id, store=store,
-                                                                dry_run=dry_run)
+    store = (extract or planned or read or {}).get("store", "")
+    run_pk = ledger.start_run(flow=FLOW, dag_id=dag_id, run_id=run_id, store=store, dry_run=dry_run, attempt=attempt)
     docs = documents or {}
+    already = (planned or {}).get("already_documented", [])
     counts = {
         "orders": (extract or {}).get("orders", 0),
-        "created": len(docs.get("created", [])), "found": len(docs.get("found", [])),
+        "created": len(docs.get("created", [])), "already_documented": len(already),
+        "found": len(docs.get("found", [])),
         "parked": len(docs.get("parked", [])) + len((planned or {}).get("parked", [])),
         # a document waiting for a retry, a card not made, a write-back to the store that failed
         "failed": len(docs.get("failed", [])) + len((cards or {}).get("failed", [])) + len(
@@ -227,9 +273,9 @@ def report_order_run(extract: dict | None, planned: dict | None, cards: dict | N
     from officeguy_woocommerce.app.report_tasks import history, timing, write_run_report
 
     write_run_report(FLOW, {
-        "dag_id": dag_id, "run_id": run_id, "status": status, "dry_run": dry_run, "message": message,
-        **timing(ledger, run_pk), "window": window, "counts": counts,
-        "created": docs.get("created", []), "found": docs.get("found", []),
+        "dag_id": dag_id, "run_id": run_id, "attempt": attempt, "status": status, "dry_run": dry_run,
+        "message": message, **timing(ledger, run_pk), "window": window, "counts": counts,
+        "created": docs.get("created", []), "already_documented": already, "found": docs.get("found", []),
         "parked": (planned or {}).get("parked", []) + docs.get("parked", []),
         "failed": docs.get("failed", []) + (cards or {}).get("failed", []) + (written or {}).get("failed", []),
         "cards": (cards or {}).get("cards", []),
@@ -248,9 +294,11 @@ def orders_report_task(extract: dict | None, planned: dict | None, cards: dict |
                        written: dict | None, read: dict | None = None, store: str = config.DEFAULT_STORE,
                        **context) -> dict:
     """The report task's callable (RunReportOperator passes the Airflow context); one per store."""
+    from officeguy_woocommerce.app.report_tasks import run_attempt
+
     run_type = context["dag_run"].run_type
     return report_order_run(extract, planned, cards, documents, written, dag_id=context["dag"].dag_id,
                             run_id=_store(store).run_key(context["run_id"]), run_type=str(getattr(run_type, "value", run_type)),
                             dry_run=bool(context["params"].get("dry_run")),
                             data_interval=(context.get("data_interval_start"), context.get("data_interval_end")),
-                            read=read)
+                            read=read, attempt=run_attempt(context))

@@ -14,6 +14,7 @@ from officeguy_woocommerce.include import config
 from officeguy_woocommerce.include.reports import (
     render_orders_report,
     render_stock_report,
+    report_name,
     reports_dir,
     text_summary,
     write_report,
@@ -53,19 +54,39 @@ def reports_folder() -> Path:
     return reports_dir(config.load())
 
 
+def run_attempt(context: Any = None) -> int:
+    """This try of the DAG run: its ``clear_number`` + 1 (1 for a first run; a run cleared and run again,
+    as ``airflow backfill create --reprocess-behavior completed`` does to a completed run, counts up).
+    ``context`` is the task's Airflow context; without one the current task's is used, and outside a
+    task (unit tests) it is 1."""
+    if context is None:
+        try:
+            from airflow.sdk import get_current_context
+
+            context = get_current_context()
+        except Exception:  # noqa: BLE001 - not inside a running task
+            return 1
+    dag_run = context.get("dag_run") if hasattr(context, "get") else None
+    clear_number = getattr(dag_run, "clear_number", None)
+    return int(clear_number) + 1 if isinstance(clear_number, int) and clear_number >= 0 else 1
+
+
 def write_run_report(flow: str, data: dict[str, Any]) -> Path:
-    """Render and keep the page; the task log gets the short text version."""
+    """Render and keep the page, one per try of the run (``data["attempt"]``: the first try's under the
+    run key, the n-th's under ``<run key>#<n>``, include/reports/storage.report_name); the task log gets
+    the short text version."""
     render = render_stock_report if flow == "stock" else render_orders_report
-    path = write_report(reports_folder(), data["dag_id"], data["run_id"], render(data))
+    name = report_name(data["run_id"], data.get("attempt"))
+    path = write_report(reports_folder(), data["dag_id"], name, render(data))
     log.info("%s\nReport: %s", text_summary(data), path)
     return path
 
 
 def history(ledger, flow: str, keys: tuple[str, ...], limit: int = 30) -> list[dict]:
-    """The last runs' counts for the report's trend chart, oldest first."""
+    """The last tries' counts for the report's trend chart, oldest first (a run run twice shows twice)."""
     runs = ledger.runs(flow=flow, limit=limit)
-    return [{"run_id": r.run_id, "started_at": r.started_at, **{k: (r.counts or {}).get(k, 0) for k in keys}}
-            for r in reversed(runs)]
+    return [{"run_id": report_name(r.run_id, r.attempt), "started_at": r.started_at,
+             **{k: (r.counts or {}).get(k, 0) for k in keys}} for r in reversed(runs)]
 
 
 def timing(ledger, run_pk: int) -> dict[str, Any]:

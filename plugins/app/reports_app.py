@@ -78,7 +78,7 @@ INDEX_RUNS_PER_DAG = 100
 # are deliberately NOT behind Airflow's auth. Each must authenticate its caller itself (the planned
 # webhook: its HMAC signature) and live on a router of its own, without ``reports_router``'s
 # dependency. The tests fail for any route that is neither listed here nor behind the check.
-OPEN_ROUTES: frozenset[str] = frozenset()
+OPEN_ROUTES: frozenset[str] = frozenset({"/webhooks/woocommerce/{store}"})
 
 # The pages are static, script-free HTML with inline styles and an inline SVG: allow exactly that.
 _SECURITY_HEADERS = {
@@ -144,8 +144,11 @@ def create_app() -> FastAPI:
         return report_page(dag_id, run_id)
 
     fastapi_app.include_router(reports_router)
-    # The webhook, later: webhooks_router = APIRouter(prefix="/webhooks", dependencies=[Depends(<HMAC check>)])
-    # with its POST route, included here, and its path added to OPEN_ROUTES.
+    # The WooCommerce webhook: outside Airflow's login, authenticated by its HMAC signature
+    # (plugins/app/webhooks.py); its path is in OPEN_ROUTES.
+    from officeguy_woocommerce.app.webhooks import create_router
+
+    fastapi_app.include_router(create_router())
     return fastapi_app
 
 
@@ -228,7 +231,10 @@ def index_page(readable: set[str]) -> Response:
 
 
 def _latest_runs(dag_folder: Path) -> list[tuple[str, str, str, str]]:
-    """(href relative to the index, run id, status, written at) for the newest reports of one DAG."""
+    """(href relative to the index, run id, status, written at) for the newest reports of one DAG. A run
+    cleared and run again has a report per try (``<run id>#<n>``): each is listed, labelled with its try."""
+    from officeguy_woocommerce.include.reports import split_report_name
+
     if not dag_folder.is_dir():
         return []
     files = []
@@ -250,7 +256,9 @@ def _latest_runs(dag_folder: Path) -> list[tuple[str, str, str, str]]:
             continue
         written = datetime.fromtimestamp(mtime, UTC).strftime("%Y-%m-%d %H:%M:%S")
         href = f"{quote(dag_folder.name, safe='')}/{quote(run_id, safe='')}"
-        runs.append((href, run_id, meta.get("status", ""), written))
+        run_key, attempt = split_report_name(run_id)
+        label = f"{run_key} (try {attempt})" if attempt > 1 else run_id
+        runs.append((href, label, meta.get("status", ""), written))
     return runs
 
 

@@ -292,8 +292,10 @@ def plan_stock_run(og: dict, woo: dict, *, dag_id: str, run_id: str, params: dic
     ledger = get_ledger()
     store = woo["store"]
     og_conn_id = og.get("conn_id") or "officeguy_default"
-    run_pk = ledger.start_run(flow=FLOW, dag_id=dag_id, run_id=run_id, store=store,
-                              dry_run=bool(params.get("dry_run")))
+    from officeguy_woocommerce.app.report_tasks import run_attempt
+
+    run_pk = ledger.start_run(flow=FLOW, dag_id=dag_id, run_id=run_id, store=store, dry_run=bool(params.get("dry_run")),
+                              attempt=run_attempt())  # this try's row: a cleared and re-run run gets its own
     try:
         service_ids = service_item_ids(settings)
     except config.ConfigError as exc:
@@ -433,23 +435,23 @@ def send_stock_alerts(plan: dict, applied: dict, woo: dict) -> dict:
 
 
 def report_stock_run(og: dict | None, woo: dict | None, plan: dict | None, applied: dict | None, *,
-                     dag_id: str, run_id: str, dry_run: bool, alerts: dict | None = None) -> dict:
+                     dag_id: str, run_id: str, dry_run: bool, alerts: dict | None = None, attempt: int = 1) -> dict:
     """Write the run's report (HTML, and a summary in the log) and close its ledger row. Runs
     whatever happened upstream; fails the run when a step failed or a product could not be
-    written, so that a red run means "look"."""
+    written, so that a red run means "look". One ledger row and one report per try of the run
+    (``attempt``): the plan step's row when it ran in this try, else a row of this try's own."""
     from officeguy_woocommerce.app.report_tasks import history, timing, write_run_report
 
     ledger = get_ledger()
     store = (woo or {}).get("store", "")
-    run_pk = plan["run_pk"] if plan else ledger.start_run(flow=FLOW, dag_id=dag_id, run_id=run_id, store=store,
-                                                          dry_run=dry_run)
+    run_pk = ledger.start_run(flow=FLOW, dag_id=dag_id, run_id=run_id, store=store, dry_run=dry_run, attempt=attempt)
     summary = dict(plan["summary"]) if plan else {}
     summary["api_calls"] = sum((step or {}).get("api_calls", 0) for step in (og, woo, plan, applied))
     summary["drift"] = summary.get("changed", 0)  # matched products that differed from OfficeGuy before the run
     if applied and plan:
         summary.update(applied=applied["applied"], failed=applied["failed"], dry_run=applied["dry_run"])
         done = changes_done(plan, applied)
-        ledger.record_changes(plan["run_pk"], plan["store"], done)  # the audit trail of every write
+        ledger.record_changes(run_pk, plan["store"], done)  # the audit trail of every write, with this try
         changes = pd.DataFrame(done) if done else Stage.read(plan["changes_path"]).assign(outcome=[], error=[])
     else:
         changes = Stage.read(plan["changes_path"]) if plan else None
@@ -476,8 +478,8 @@ def report_stock_run(og: dict | None, woo: dict | None, plan: dict | None, appli
         return _records(Stage.read(path)) if path else []
 
     write_run_report(FLOW, {
-        "dag_id": dag_id, "run_id": run_id, "status": status, "dry_run": dry_run, "message": message,
-        **timing(ledger, run_pk), "counts": summary,
+        "dag_id": dag_id, "run_id": run_id, "attempt": attempt, "status": status, "dry_run": dry_run,
+        "message": message, **timing(ledger, run_pk), "counts": summary,
         "changes": _records(changes) if changes is not None else [],
         "skipped": rows("skipped"), "unmatched_og": rows("unmatched_og"), "unmatched_woo": rows("unmatched_woo"),
         "alerts": (alerts or {}).get("sent", []) + (alerts or {}).get("failed", []),
@@ -495,6 +497,8 @@ def _records(frame) -> list[dict]:
 def stock_report_task(og: dict | None, woo: dict | None, plan: dict | None, applied: dict | None,
                       alerts: dict | None, store: str = config.DEFAULT_STORE, **context) -> dict:
     """The report task's callable (RunReportOperator passes the Airflow context); one per store."""
+    from officeguy_woocommerce.app.report_tasks import run_attempt
+
     run_id = config.load().store(store).run_key(context["run_id"])
     return report_stock_run(og, woo, plan, applied, dag_id=context["dag"].dag_id, run_id=run_id,
-                            dry_run=bool(context["params"].get("dry_run")), alerts=alerts)
+                            dry_run=bool(context["params"].get("dry_run")), alerts=alerts, attempt=run_attempt(context))

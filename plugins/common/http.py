@@ -330,7 +330,7 @@ class ConnectionSettings:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        return tuple(str(getattr(self, f.name) or "") for f in fields(self) if f.metadata.get("secret"))
+        return tuple(str(getattr(self, f.name)) for f in fields(self) if f.metadata.get("secret") and getattr(self, f.name))
 
     @classmethod
     def from_connection(cls, conn: Any, conn_id: str) -> Self:

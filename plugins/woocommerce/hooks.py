@@ -151,6 +151,9 @@ class WooCommerceSettings(api_http.ConnectionSettings):
     # stock batches sent at once: a shared host serves 4-6 requests at a time, and a batch holds one
     # PHP worker for seconds, so 2 leaves room for the shop's own visitors
     write_concurrency: int = api_http.extra_field("write_concurrency", 2, minimum=1, integer=True)
+    # the secret the store's webhooks sign their deliveries with (include/webhooks.py); empty: no webhooks
+    webhook_secret: str = field(default="", repr=False, metadata={
+        "extra": "webhook_secret", "default": None, "minimum": None, "integer": False, "secret": True})
 
     system = SYSTEM
     secret_attrs = ("login", "password")
@@ -172,8 +175,14 @@ class WooCommerceSettings(api_http.ConnectionSettings):
         if not conn.login or not conn.password:
             raise ConnectionConfigError(f"Connection {conn_id!r} needs the consumer key (login) and consumer "
                                         "secret (password).", system=SYSTEM)
+        secret = extra.get("webhook_secret") or ""
+        if not isinstance(secret, str) or (secret and len(secret.strip()) < 16):
+            raise ConnectionConfigError(
+                f"Connection {conn_id!r}: extra 'webhook_secret' must be text of at least 16 characters (the "
+                "secret the store's webhooks sign with; register_webhooks sets it in the store).", system=SYSTEM)
+        api_http.register_secrets(secret.strip())
         return {"consumer_key": conn.login, "consumer_secret": conn.password, "auth_mode": auth,
-                "verify": _parse_verify(extra.get("verify_ssl", True), conn_id)}
+                "verify": _parse_verify(extra.get("verify_ssl", True), conn_id), "webhook_secret": secret.strip()}
 
 
 class WooCommerceHook(api_http.ApiHookMixin, BaseHook):
@@ -414,6 +423,16 @@ class WooCommerceHook(api_http.ApiHookMixin, BaseHook):
     def get_setting(self, group: str, setting_id: str) -> Any:
         """One store setting's value, e.g. ``get_setting("general", "woocommerce_calc_taxes")`` -> "yes"."""
         return self.request("GET", f"/settings/{group}/{setting_id}").json().get("value")
+
+    def list_webhooks(self) -> list[dict]:
+        """The store's webhooks (WooCommerce never returns their secrets, A8)."""
+        return self.list_all("/webhooks")
+
+    def create_webhook(self, body: dict) -> dict:
+        return self.request("POST", "/webhooks", json=body, idempotent=False, what="register a webhook").json()
+
+    def update_webhook(self, webhook_id: int, body: dict) -> dict:
+        return self.request("PUT", f"/webhooks/{int(webhook_id)}", json=body, what=f"update webhook {webhook_id}").json()
 
     def get_order(self, order_id: int) -> dict:
         return self.request("GET", f"/orders/{order_id}").json()

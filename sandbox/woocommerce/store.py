@@ -29,6 +29,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Index,
     Integer,
     MetaData,
     String,
@@ -70,6 +71,9 @@ products = Table(
     Column("modified_gmt", String, nullable=False, index=True),
     Column("modified_local", String, nullable=False, index=True),
     Column("extra", JSON, nullable=False),  # everything else, only where it differs from the defaults
+    # A parent's variations (parent_id = ? AND type = 'variation'): without it SQLite reads them through
+    # the type index, every variation of the store for each list, O(catalogue) a call (bench/scale.py).
+    Index("ix_products_parent_type", "parent_id", "type"),
 )
 
 orders = Table(

@@ -58,6 +58,8 @@ def fetched(monkeypatch) -> list[str]:
     return calls
 
 
+WEBHOOK_SECRET = "whsec-0123456789abcdef"
+
 # ----------------------------------------------------------------------------- parsed once
 def test_officeguy_reads_its_connection_once(og, og_conn, fetched):
     hook = OfficeGuyHook(og_conn(og, timeout=30))
@@ -108,10 +110,11 @@ def test_constructor_arguments_still_override_the_connection(monkeypatch):
 
 # ----------------------------------------------------------------------------- frozen, no secrets shown
 @pytest.mark.parametrize("conn_type, secrets", [
-    ("officeguy", (API_KEY, COMPANY_ID)), ("woocommerce", (CONSUMER_KEY, CONSUMER_SECRET)),
+    ("officeguy", (API_KEY, COMPANY_ID)), ("woocommerce", (CONSUMER_KEY, CONSUMER_SECRET, WEBHOOK_SECRET)),
 ])
 def test_settings_are_frozen_and_show_no_credentials(monkeypatch, conn_type, secrets):
-    conn_id = _connect(monkeypatch, conn_type, f"{conn_type}_shown")
+    extra = {"webhook_secret": WEBHOOK_SECRET} if conn_type == "woocommerce" else {}
+    conn_id = _connect(monkeypatch, conn_type, f"{conn_type}_shown", extra=extra)
     settings = HOOKS[conn_type](conn_id).settings
     with pytest.raises(dataclasses.FrozenInstanceError):
         settings.timeout = 1  # type: ignore[misc]
@@ -166,6 +169,7 @@ BAD_EXTRAS = {
         "backoff_seconds": ["soon", -0.5],
         "read_concurrency": ["two", 0],
         "write_concurrency": ["many", 0, 1.5],
+        "webhook_secret": ["short", 12345678901234567890],
     },
 }
 

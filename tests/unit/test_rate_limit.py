@@ -38,13 +38,15 @@ def _starts_of(kind: str, where: str, account: str, processes: int = 4, calls: i
 
 
 def _assert_paced(starts: list[float], expected: int) -> None:
+    """What OfficeGuy counts: calls in any window. Slots are INTERVAL apart, so any 1 s holds at most
+    1 / INTERVAL of them (+1 for a process woken late by a loaded machine beside one woken on time);
+    processes pacing alone would start all their calls at once."""
     assert len(starts) == expected
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
-    # the slots are INTERVAL apart; a process may wake a few ms late, never early by more than the
-    # clock's and the scheduler's jitter
-    assert min(gaps) >= INTERVAL - 0.02, f"two calls {min(gaps):.3f} s apart, the budget allows one per {INTERVAL} s"
+    per_second = round(1 / INTERVAL)
+    busiest = max(sum(1 for t in starts if s <= t < s + 1.0) for s in starts)
+    assert busiest <= per_second + 1, f"{busiest} calls within one second; the budget allows {per_second}"
     # and the budget is used: the calls take about what the slots do, not much more
-    assert starts[-1] - starts[0] <= (expected - 1) * INTERVAL + 1.5
+    assert starts[-1] - starts[0] <= (expected - 1) * INTERVAL + 3.0
 
 
 def test_processes_of_one_host_share_one_budget(tmp_path):
