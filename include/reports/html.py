@@ -275,6 +275,10 @@ def render_orders_report(data: Mapping) -> str:
         ], "No new item cards."),
         _section("Skipped", _rows(data.get("skipped")), [("order", "Order", "num"), ("reason", "Reason", "name")],
                  "Nothing skipped."),
+        _section("Webhooks", _rows([{"warning": w} for w in data.get("webhook_warnings") or []]),
+                 [("warning", "Warning", "name")], "The store's order webhooks are active (or not used).",
+                 "WooCommerce sends no retries and disables a webhook after repeated failed deliveries; the "
+                 "scheduled poll documents every order meanwhile."),
         _trend_section(data.get("history"), ORDERS_SERIES),
     ]
     return _page(data, "Orders sync report", "\n".join(sections))

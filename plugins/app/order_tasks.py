@@ -284,6 +284,7 @@ def report_order_run(extract: dict | None, planned: dict | None, cards: dict | N
                                    "sync reads): nothing was done"} for i in (extract or {}).get("unknown_order_ids", [])
             if i in (read or {}).get("named", [])],
         "history": history(ledger, FLOW, ("created", "parked", "failed")),
+        "webhook_warnings": (read or {}).get("warnings", []),
     })
     if status == RunStatus.FAILED:
         raise AirflowFailException(message)

@@ -160,3 +160,7 @@ def test_a_disabled_webhook_is_warned_about_and_the_poll_still_documents(live):
     texts = "\n".join(p.read_text(errors="replace") for p in (stack.home / "logs").rglob("*")
                       if p.is_file() and "orders_window" in str(p))
     assert "order.updated webhook is disabled" in texts, texts[-2000:]
+    from officeguy_woocommerce.include.reports import report_path
+
+    page = report_path(stack.workdir.parent / "stock_sync" / "reports", ORDERS, run_id).read_text()
+    assert "order.updated webhook is disabled" in page  # the run's report says it too
