@@ -201,6 +201,8 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._windows: dict[str, deque[float]] = {}
         self._blocked_until: dict[str, float] = {}
+        self.admitted: list[float] = []  # wall-clock times of the calls let through (GET /__sandbox/rate-limit)
+        self.refused = 0  # empty 403s answered
 
     def admit(self, key: str) -> bool:
         limit = int(self.config["rate_limit_per_minute"] or 0)
@@ -209,6 +211,7 @@ class RateLimiter:
         now = time.monotonic()
         with self._lock:
             if now < self._blocked_until.get(key, 0.0):
+                self.refused += 1
                 return False
             window = self._windows.setdefault(key, deque())
             while window and window[0] <= now - RATE_WINDOW_SECONDS:
@@ -216,8 +219,10 @@ class RateLimiter:
             if len(window) >= limit:
                 self._blocked_until[key] = now + float(self.config["block_seconds"])
                 window.clear()
+                self.refused += 1
                 return False
             window.append(now)
+            self.admitted.append(time.time())
             return True
 
 
@@ -236,6 +241,13 @@ def create_app(db_url: str, dataset: str = "empty", rate_limit_per_minute: int =
     api.state.config = config
     api.state.store = store
     api.include_router(control_router(book, config))
+
+    @api.get("/__sandbox/rate-limit")
+    def rate_limit_log() -> dict[str, Any]:
+        """What the limit saw: when each admitted call came (epoch seconds) and how many 403s it gave."""
+        with limiter._lock:
+            return {"admitted": list(limiter.admitted), "refused": limiter.refused,
+                    "limit_per_minute": int(config["rate_limit_per_minute"] or 0)}
 
     @api.api_route("/{path:path}", methods=["POST"])
     async def dispatch(request: Request, path: str) -> Response:
