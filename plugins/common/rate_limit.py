@@ -42,7 +42,25 @@ def _interval(per_minute: float) -> float:
     return 60.0 / per_minute if per_minute > 0 else 0.0
 
 
-class HostPacer:
+class _SharedSlots:
+    """Hands out call starts ``interval`` apart; ``_take`` keeps the next free start where every
+    process sees it, and returns how long this call waits (or, with ``hold``, pushes the next start)."""
+
+    def _take(self, hold: float | None) -> float:
+        raise NotImplementedError
+
+    def wait(self) -> None:
+        """Block until this call may start."""
+        delay = self._take(None)
+        if delay > 0:
+            time.sleep(delay)
+
+    def hold_off(self, seconds: float) -> None:
+        """After a rate-limit answer: no call of any process starts for ``seconds``."""
+        self._take(seconds)
+
+
+class HostPacer(_SharedSlots):
     """Call starts ``60 / per_minute`` s apart across every process of this host (one locked file)."""
 
     def __init__(self, account: str, per_minute: float, folder: Path | None = None) -> None:
@@ -70,13 +88,6 @@ class HostPacer:
             finally:
                 os.close(fd)  # closing releases the lock
 
-    def wait(self) -> None:
-        delay = self._take(None)
-        if delay > 0:
-            time.sleep(delay)
-
-    def hold_off(self, seconds: float) -> None:
-        self._take(seconds)
 
 
 @cache
@@ -90,7 +101,7 @@ def _engine(url: str) -> sa.Engine:
     return engine
 
 
-class SqlPacer:
+class SqlPacer(_SharedSlots):
     """Call starts ``60 / per_minute`` s apart across every worker that reaches one SQL database."""
 
     def __init__(self, url: str, account: str, per_minute: float) -> None:
@@ -131,10 +142,3 @@ class SqlPacer:
             conn.execute(_TABLE.update().where(row.account == self.account).values(next_start=nxt))
         return start - now
 
-    def wait(self) -> None:
-        delay = self._take(None)
-        if delay > 0:
-            time.sleep(delay)
-
-    def hold_off(self, seconds: float) -> None:
-        self._take(seconds)
