@@ -152,11 +152,14 @@ def test_a_disabled_webhook_is_warned_about_and_the_poll_still_documents(live):
     stack, woo, og = live
     _register(stack)
     with _store() as hook:
-        for webhook in hook.list_webhooks():
-            if webhook["topic"] == "order.updated":
-                hook.update_webhook(webhook["id"], {"status": "disabled"})
-    run_id = stack.trigger(ORDERS)
+        for webhook in hook.list_webhooks():  # WooCommerce disabled both after failed deliveries
+            hook.update_webhook(webhook["id"], {"status": "disabled"})
+    order = _pay(_product_id())  # no webhook tells Airflow about this one
+    time.sleep(3)
+    assert _events(stack) == 0
+    run_id = stack.trigger(ORDERS)  # the poll (a manual run reads from the watermark, as a scheduled one)
     assert stack.wait_run(ORDERS, run_id, timeout=300) == "success"
+    assert len([r for r in _sale_references(og) if r.endswith(f":{order['id']}")]) == 1  # the poll documented it
     texts = "\n".join(p.read_text(errors="replace") for p in (stack.home / "logs").rglob("*")
                       if p.is_file() and "orders_window" in str(p))
     assert "order.updated webhook is disabled" in texts, texts[-2000:]
