@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -295,6 +296,7 @@ class OfficeGuyHook(api_http.ApiHookMixin, BaseHook):
         items, self.rejected_stock_rows = [], []
         rows = data.get("Stock") or []
         ids = [_whole(row.get("ID")) if isinstance(row, dict) else None for row in rows]
+        listed = Counter(ids)  # once: a count per row would be quadratic (100,000 items: bench/RESULTS.md)
         for n, (row, item_id) in enumerate(zip(rows, ids, strict=True), start=1):
             if not isinstance(row, dict):
                 self.rejected_stock_rows.append({"og_item_id": None, "name": "", "raw": repr(row)[:200],
@@ -306,9 +308,9 @@ class OfficeGuyHook(api_http.ApiHookMixin, BaseHook):
                                                  "reason": f"stock row {n} ('{name}') has no usable ID "
                                                            f"({row.get('ID')!r}); fix the item in OfficeGuy"})
                 continue
-            if ids.count(item_id) > 1:
+            if listed[item_id] > 1:
                 self.rejected_stock_rows.append({"og_item_id": item_id, "name": name, "raw": repr(row.get("Stock")),
-                                                 "reason": f"OfficeGuy listed item {item_id} {ids.count(item_id)} times "
+                                                 "reason": f"OfficeGuy listed item {item_id} {listed[item_id]} times "
                                                            "with its stock; none of them is trusted"})
                 continue
             items.append(OgStockItem(id=item_id, name=name,
