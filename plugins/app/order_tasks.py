@@ -287,6 +287,8 @@ def report_order_run(extract: dict | None, planned: dict | None, cards: dict | N
         "webhook_warnings": (read or {}).get("warnings", []),
     })
     if status == RunStatus.FAILED:
+        # after the report and the ledger row are written (a run refused before go-live too): the report
+        # is the DAG's leaf, so it decides the run's colour; a refused or failed run must stay red
         raise AirflowFailException(message)
     return counts
 
