@@ -81,6 +81,22 @@ def bench_stock(n: int, cost_model: bool = False) -> dict:
         changes = _planned_changes(work / "stock_sync")
         naive = naive_writer(changes)
 
+    variable = int(n * 0.2)
+    issue_floor, true_floor, parents_with_changes = floors(n, changes)
+    calls = sum(woo_calls.values()) + sum(og_calls.values())
+    return {
+        "n": n, "changed_og_items": changed_items, "changes": len(changes), "calls": calls,
+        "woo_calls": woo_calls, "og_calls": og_calls, "issue_floor": issue_floor, "true_floor": true_floor,
+        "parents_with_changes": parents_with_changes, "wall_s": wall, "dag_run_s": report["run_s"],
+        "peak_rss_mb": peak_rss_mb, "naive_calls": naive["calls"], "naive_s": naive["seconds"],
+        "write_calls": sum(v for k, v in woo_calls.items() if "batch" in k),
+        "floor_s": _sequential_floor_s(n, variable, changes) if cost_model else None,
+    }
+
+
+def floors(n: int, changes: list[dict]) -> tuple[int, int, int]:
+    """The issue's floor, the per-parent floor, and the parents with changed variations, for a bench:n
+    catalogue (20 % variable) and the run's planned changes."""
     products_total = n
     variable = int(n * 0.2)
     parents_with_changes = len({c["parent_id"] for c in changes if c["target_kind"] == "variation"})
@@ -91,15 +107,7 @@ def bench_stock(n: int, cost_model: bool = False) -> dict:
     # Variations can only be written through their own parent's batch endpoint (woocommerce-api.md A4):
     true_floor = (math.ceil(products_total / 100) + variable + math.ceil(product_changes / 100)
                   + parents_with_changes + og_floor + orders_floor)
-    calls = sum(woo_calls.values()) + sum(og_calls.values())
-    return {
-        "n": n, "changed_og_items": changed_items, "changes": len(changes), "calls": calls,
-        "woo_calls": woo_calls, "og_calls": og_calls, "issue_floor": issue_floor, "true_floor": true_floor,
-        "parents_with_changes": parents_with_changes, "wall_s": wall, "dag_run_s": report["run_s"],
-        "peak_rss_mb": peak_rss_mb, "naive_calls": naive["calls"], "naive_s": naive["seconds"],
-        "write_calls": sum(v for k, v in woo_calls.items() if "batch" in k),
-        "floor_s": _sequential_floor_s(n, variable, changes) if cost_model else None,
-    }
+    return issue_floor, true_floor, parents_with_changes
 
 
 def _sequential_floor_s(n: int, variable: int, changes: list[dict]) -> float:
@@ -212,7 +220,7 @@ def write_results(rows: list[dict]) -> None:
     for r in rows:
         kinds = {**{f"Woo {k}": v for k, v in r["woo_calls"].items()}, **{f"OG {k}": v for k, v in r["og_calls"].items()}}
         lines.append(f"- {r['n']:,} products: " + ", ".join(f"{k} × {v}" for k, v in sorted(kinds.items())))
-    _replace_section("## Stock sync", "\n".join(lines) + "\n")
+    _replace_section("## Stock sync (`make bench`)", "\n".join(lines) + "\n")
 
 
 def bench_orders(n: int, rate_limit: int) -> dict:
@@ -321,8 +329,8 @@ def _replace_section(heading: str, section: str) -> None:
     print(section)
 
 
-def _airflow_env() -> None:
-    home = VAR / "airflow"
+def _airflow_env(home: Path | None = None) -> None:
+    home = home or VAR / "airflow"
     os.environ.update({
         "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"), "AIRFLOW__CORE__PLUGINS_FOLDER": str(home / "plugins"),
