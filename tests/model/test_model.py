@@ -83,6 +83,7 @@ class History(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.w = WORLD
+        self.arms_waiting = 0
 
     @initialize(stock=st.lists(st.integers(0, 20), min_size=7, max_size=7), fraction=st.booleans(),
                 auth=st.sampled_from(["basic", "query"]))
@@ -91,6 +92,10 @@ class History(RuleBasedStateMachine):
         real = REAL_DAG_SHARE > 0 and self.w.stats["histories"] % REAL_DAG_SHARE == REAL_DAG_SHARE // 2
         self.w.start_history(stock=stock, fraction=fraction, real_dags=real, auth=auth)
         self.since_orders_run = self.since_stock_run = 0
+        # faults armed by the fault rules since the last flow run: the preconditions may read only the
+        # model's own state (how many of them fired depends on timing and the writers' concurrency, and a
+        # precondition on that makes hypothesis's replay differ: FlakyStrategyDefinition, soak of ae32d98)
+        self.arms_waiting = 0
 
     def _arm_for_run(self, fault) -> None:
         if fault is not None:
@@ -209,6 +214,7 @@ class History(RuleBasedStateMachine):
         self._arm_for_run(fault)
         before = self.w.fired_total()
         self.since_stock_run = 0
+        self.arms_waiting = 0
         out = self.w.run_stock({"force": force, "dry_run": dry_run, "skus": skus})
         if not dry_run and not skus:
             self._raise(self.w.check_after_stock_run(out, before))
@@ -220,6 +226,7 @@ class History(RuleBasedStateMachine):
         self._act("scheduled orders run")
         self._arm_for_run(fault)
         self.since_orders_run = 0
+        self.arms_waiting = 0
         self.w.run_orders("scheduled")
         self.w.tick(2)
 
@@ -236,6 +243,7 @@ class History(RuleBasedStateMachine):
         self._act("manual orders run" + (" with order_ids" if ids else ""))
         self._arm_for_run(fault)
         self.since_orders_run = 0
+        self.arms_waiting = 0
         self.w.run_orders("manual", {"order_ids": ids})
         self.w.tick(2)
 
@@ -250,11 +258,12 @@ class History(RuleBasedStateMachine):
             return
         self._act("backfill over a past window")
         self.since_orders_run = 0
+        self.arms_waiting = 0
         self.w.run_orders("backfill", interval=(start, end))
         self.w.tick(1)
 
     # -------------------------------------------------------------- faults
-    @precondition(lambda self: self.w.armed() < 3)
+    @precondition(lambda self: self.arms_waiting < 3)
     @rule(where=st.integers(0, len(OG_PATHS) - 1), kind=st.integers(0, len(OG_KINDS) - 1),
           times=st.sampled_from([1, 1, 2, 3, 0]))
     def officeguy_fault(self, where, kind, times):
@@ -262,9 +271,10 @@ class History(RuleBasedStateMachine):
         if name == "timeout" and times in (0, 3):
             times = 1
         self._act("fault armed (OfficeGuy)")
+        self.arms_waiting += 1
         self.w.arm("og", name, OG_PATHS[where], times=times, status=status)
 
-    @precondition(lambda self: self.w.armed() < 3)
+    @precondition(lambda self: self.arms_waiting < 3)
     @rule(where=st.integers(0, len(WOO_PATHS) - 1), kind=st.integers(0, len(WOO_KINDS) - 1),
           times=st.sampled_from([1, 1, 2, 3, 0]))
     def woocommerce_fault(self, where, kind, times):
@@ -273,15 +283,16 @@ class History(RuleBasedStateMachine):
             times = 1
         method, path = WOO_PATHS[where]
         self._act("fault armed (WooCommerce)")
+        self.arms_waiting += 1
         self.w.arm("woo", name, path, times=times, status=status, method=method)
 
-    @precondition(lambda self: self.w.armed() < 3)
+    @precondition(lambda self: self.arms_waiting < 3)
     @rule(where=st.integers(0, len(OG_PATHS) - 1), kind=st.integers(0, len(OG_KINDS) - 1),
           times=st.sampled_from([1, 2, 3, 0]))
     def another_officeguy_fault(self, where, kind, times):
         self.officeguy_fault(where, kind, times)
 
-    @precondition(lambda self: self.w.armed() < 3)
+    @precondition(lambda self: self.arms_waiting < 3)
     @rule(where=st.integers(0, len(WOO_PATHS) - 1), kind=st.integers(0, len(WOO_KINDS) - 1),
           times=st.sampled_from([1, 2, 3, 0]))
     def another_woocommerce_fault(self, where, kind, times):
