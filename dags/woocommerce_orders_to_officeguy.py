@@ -34,10 +34,13 @@ SETTINGS = config.load()  # environment variables only: no metadata-database acc
 WRITE_RETRIES = {"retries": 1, "retry_delay": timedelta(seconds=5)}  # a killed worker's try runs again
 
 
+# Each store's webhook deliveries are asset events (plugins/app/webhooks.py): a run starts at once and
+# documents just those orders; the cron poll stays and catches every order a webhook missed.
+ASSETS = {s.name: Asset(name=orders_asset_name(s.name), uri=orders_asset_uri(s.name)) for s in SETTINGS.stores}
+
+
 def _schedule():
-    # Each store's webhook deliveries are asset events (plugins/app/webhooks.py): a run starts at once
-    # and documents just those orders; the cron poll stays and catches every order a webhook missed.
-    assets = [Asset(name=orders_asset_name(s.name), uri=orders_asset_uri(s.name)) for s in SETTINGS.stores]
+    assets = list(ASSETS.values())
     if SETTINGS.orders_cron is None:
         return assets
     # A plain cron string gives a zero-width interval; each run needs a real window (airflow-notes.md).
@@ -108,7 +111,8 @@ with DAG(
 
     for store in SETTINGS.stores:  # one branch per store (README "Several stores")
         with TaskGroup(store.group) if store.group else nullcontext():
-            read = orders_window(store.name)
+            # its inlet: the store's recent webhook events, also those Airflow left out of the run (README)
+            read = orders_window.override(inlets=[ASSETS[store.name]])(store.name)
             _read = f"ti.xcom_pull(task_ids='{store.task_id('orders_window')}')"
             extract = WooCommerceOrdersExtractOperator(
                 task_id="extract_orders", woocommerce_conn_id=store.woocommerce_conn_id,

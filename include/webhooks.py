@@ -118,8 +118,19 @@ def read_delivery(headers: dict[str, str], body: bytes, secret: str) -> Ping | I
         raise BadDelivery(400, f"a signed {topic} delivery whose body is not an order with an id") from None
     if order_id <= 0:
         raise BadDelivery(400, f"a signed {topic} delivery for order id {order_id}")
+    if topic == "order.updated" and is_write_back_echo(payload):
+        return Ignored(f"{topic} of order {order_id}: already documented, nothing new (the poll reads later edits)")
     key = f"{headers.get('x-wc-webhook-delivery-id', '')}:{hashlib.sha256(body).hexdigest()}"
     return OrderChanged(order_id, topic, headers.get("x-wc-webhook-id", ""), key)
+
+
+def is_write_back_echo(order: dict[str, Any]) -> bool:
+    """The ``order.updated`` WooCommerce sends when the sync writes the document's id into the order: it
+    already carries ``OfficeGuyDocumentID``, is still ``processing`` and has no refund, so a run would
+    find nothing to do (and would hold the DAG's one run slot while the next paid order waits). A status
+    change (completed: a Receipt under a gateway rule; cancelled, refunded) or a refund still counts."""
+    meta = {str(m.get("key")): m.get("value") for m in order.get("meta_data") or [] if isinstance(m, dict)}
+    return bool(meta.get("OfficeGuyDocumentID")) and order.get("status") == "processing" and not order.get("refunds")
 
 
 def order_ids_of(extras: list[dict[str, Any]]) -> list[int]:

@@ -121,3 +121,29 @@ def test_a_missing_or_disabled_webhook_is_warned_about(hooks, words):
     assert len(warnings) == len(words)
     for warning, word in zip(warnings, words, strict=True):
         assert word in warning
+
+
+def _signed(body: bytes, topic: str = "order.updated") -> dict[str, str]:
+    import hashlib
+    import hmac
+
+    sig = base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()
+    return {"x-wc-webhook-topic": topic, "x-wc-webhook-signature": sig, "content-type": "application/json"}
+
+
+DOCUMENTED = [{"key": "OfficeGuyDocumentID", "value": "501"}, {"key": "OfficeGuyDocumentNumber", "value": "40001"}]
+
+
+@pytest.mark.parametrize("order, topic, ignored", [
+    ({"id": 7, "status": "processing", "meta_data": DOCUMENTED, "refunds": []}, "order.updated", True),  # the echo
+    ({"id": 7, "status": "processing", "meta_data": DOCUMENTED, "refunds": []}, "order.created", False),
+    ({"id": 7, "status": "processing", "meta_data": [], "refunds": []}, "order.updated", False),  # not documented yet
+    ({"id": 7, "status": "completed", "meta_data": DOCUMENTED, "refunds": []}, "order.updated", False),  # a Receipt?
+    ({"id": 7, "status": "cancelled", "meta_data": DOCUMENTED, "refunds": []}, "order.updated", False),  # a credit
+    ({"id": 7, "status": "processing", "meta_data": DOCUMENTED, "refunds": [{"id": 9, "total": "-5.00"}]},
+     "order.updated", False),  # a refund: a credit
+])
+def test_the_write_back_echo_is_ignored_and_every_change_with_work_is_not(order, topic, ignored):
+    body = json.dumps(order).encode()
+    got = read_delivery(_signed(body, topic), body, SECRET)
+    assert isinstance(got, Ignored) is ignored, got
