@@ -49,9 +49,10 @@ from pathlib import Path
 
 import requests
 
+from bench.latency import _append_section, _shell  # one writer of RESULTS.md sections
+
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "var" / "bench" / "webhooks"
-RESULTS = ROOT / "bench" / "RESULTS.md"
 ORDERS = "woocommerce_orders_to_officeguy"
 SECRET = "whsec-bench-0123456789abcdef"  # noqa: S105 - the bench store's webhook secret
 TASKS = ("orders_window", "extract_orders", "plan_documents", "create_item_cards", "create_documents",
@@ -520,15 +521,6 @@ def _topics(deliveries: list[dict]) -> dict[str, int]:
 def _clock(date_u: str) -> str:
     parts = date_u.split()
     return parts[3] if len(parts) > 3 else date_u
-
-
-def _shell(cmd: str) -> str:
-    return subprocess.run(cmd, shell=True, capture_output=True, text=True, check=False).stdout.strip()  # noqa: S602
-
-
-def _append_section(section: str) -> None:
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    RESULTS.write_text(text.rstrip() + "\n\n" + section)
 
 
 if __name__ == "__main__":
