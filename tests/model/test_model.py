@@ -92,6 +92,7 @@ class History(RuleBasedStateMachine):
         real = REAL_DAG_SHARE > 0 and self.w.stats["histories"] % REAL_DAG_SHARE == REAL_DAG_SHARE // 2
         self.w.start_history(stock=stock, fraction=fraction, real_dags=real, auth=auth)
         self.since_orders_run = self.since_stock_run = 0
+        self.orders_placed = self.ledger_was_lost = False
         # faults armed by the fault rules since the last flow run: the preconditions may read only the
         # model's own state (how many of them fired depends on timing and the writers' concurrency, and a
         # precondition on that makes hypothesis's replay differ: FlakyStrategyDefinition, soak of ae32d98)
@@ -104,13 +105,21 @@ class History(RuleBasedStateMachine):
             self.w.trace.append(f"  fault {system} {kind} {status or ''} {method or ''} {path} x{times}")
             self.w.arm(system, kind, path, times=times, status=status, method=method)
 
+    def _step(self) -> None:
+        """A rule that is not a flow run was chosen: the flows have something new to look at.
+
+        Called first in such a rule, before anything that may make it a no-op, so that the flow runs'
+        preconditions depend only on which rules hypothesis chose. Whether a rule had an effect can depend on
+        run-time behaviour (a card the project created or not yet, after a timeout; the real clock of a
+        real-DAG history); a precondition on that makes two replays of one prefix enable different rules:
+        hypothesis' FlakyStrategyDefinition "while selecting a rule" (soak of 38bf6b6)."""
+        self.since_orders_run += 1
+        self.since_stock_run += 1
+
     def _act(self, name: str) -> None:
         """Count the action and add it to the history's trace (the rule and its arguments)."""
         self.w.stats["actions"][name] += 1
         self.w.stats["steps"] += 1
-        if not name.endswith("run") and "backfill" not in name and "with order_ids" not in name:
-            self.since_orders_run += 1
-            self.since_stock_run += 1
         caller = sys._getframe(1)
         args = {k: v for k, v in caller.f_locals.items() if k != "self" and isinstance(v, int | str | bool | list)}
         self.w.trace.append(f"{caller.f_code.co_name}({', '.join(f'{k}={v!r}' for k, v in args.items())})")
@@ -118,6 +127,7 @@ class History(RuleBasedStateMachine):
     # -------------------------------------------------------------- the supplier and the store
     @rule(card=st.sampled_from([1001, 1002, 1003, 1004, 1005, 1006, "new"]), quantity=st.integers(1, 12))
     def purchase_order(self, card, quantity):
+        self._step()
         if card == "new":
             card = self.w.created_cards().get(18)
             if card is None:
@@ -130,7 +140,9 @@ class History(RuleBasedStateMachine):
                       unique_by=lambda t: t[0])
 
     def _order(self, picks, status, minutes):
+        self._step()
         self._act(f"new {status} order")
+        self.orders_placed = True
         self.w.create_order([(self.w.sellables[i], q) for i, q in picks], status)
         self.w.tick(minutes)
 
@@ -152,6 +164,7 @@ class History(RuleBasedStateMachine):
 
     @rule(index=st.integers(0, 50), to=st.sampled_from(["processing", "completed", "cancelled"]))
     def change_status(self, index, to):
+        self._step()
         sources = {"processing": ("on-hold",), "completed": ("processing",),
                    "cancelled": ("processing", "on-hold", "completed")}[to]
         oid = self._pick(index, lambda m: m.status in sources and not m.edited)
@@ -163,6 +176,7 @@ class History(RuleBasedStateMachine):
 
     @rule(index=st.integers(0, 50), more=st.integers(1, 3))
     def edit(self, index, more):
+        self._step()
         oid = self._pick(index, lambda m: m.status in ("processing", "on-hold", "completed") and not m.edited
                          and not m.refunds)
         if oid is None:
@@ -180,6 +194,7 @@ class History(RuleBasedStateMachine):
 
     @rule(index=st.integers(0, 50), full=st.booleans(), restock=st.booleans(), amount_only=st.booleans())
     def refund(self, index, full, restock, amount_only):
+        self._step()
         oid = self._pick(index, lambda m: m.status in ("processing", "completed") and not m.edited)
         if oid is None:
             return
@@ -190,6 +205,7 @@ class History(RuleBasedStateMachine):
 
     @rule(index=st.integers(0, 5), quantity=st.integers(0, 30))
     def merchant_edits_stock(self, index, quantity):
+        self._step()
         self._act("merchant edits Woo stock")
         self.w.merchant_stock(self.w.sellables[index], quantity)
         self.w.tick(1)
@@ -199,6 +215,7 @@ class History(RuleBasedStateMachine):
         """Time passes; from 15 minutes on, the claims of tasks that died have run out of lease."""
         self.w.tick(minutes)
         if minutes >= 15:
+            self._step()
             self._act("claim leases run out")
             self.w.expire_leases()
 
@@ -252,10 +269,12 @@ class History(RuleBasedStateMachine):
     def backfill(self, slot, width):
         from datetime import timedelta
 
-        start = self.w.start + timedelta(minutes=15 * slot)
-        end = min(start + timedelta(minutes=15 * width), self.w.now.replace(second=0))
-        if end <= start:
+        # whether the window is in the past is decided on the model's minutes (the ticks; a real-clock
+        # history counts its two hours back), never on the clock: see _step
+        if 15 * slot >= self.w.model_minutes:
             return
+        start = self.w.start + timedelta(minutes=15 * slot)
+        end = max(min(start + timedelta(minutes=15 * width), self.w.now.replace(second=0)), start + timedelta(minutes=1))
         self._act("backfill over a past window")
         self.since_orders_run = 0
         self.arms_waiting = 0
@@ -270,6 +289,7 @@ class History(RuleBasedStateMachine):
         name, status = OG_KINDS[kind]
         if name == "timeout" and times in (0, 3):
             times = 1
+        self._step()
         self._act("fault armed (OfficeGuy)")
         self.arms_waiting += 1
         self.w.arm("og", name, OG_PATHS[where], times=times, status=status)
@@ -282,6 +302,7 @@ class History(RuleBasedStateMachine):
         if name == "timeout" and times in (0, 3):
             times = 1
         method, path = WOO_PATHS[where]
+        self._step()
         self._act("fault armed (WooCommerce)")
         self.arms_waiting += 1
         self.w.arm("woo", name, path, times=times, status=status, method=method)
@@ -314,6 +335,7 @@ class History(RuleBasedStateMachine):
     @rule(where=st.sampled_from(OG_PATHS[:3] + [r"/orders/\d+$", "/batch$"]), times=st.integers(1, 3),
           then_run=st.booleans())
     def connection_drops_before_commit(self, where, times, then_run):
+        self._step()
         self._act("connection dropped before commit")
         self.w.drop_before_commit("woo" if where.startswith("/") else "og", where, times)
         self._run_now(then_run, stock=where in ("stock/stock/list", "/batch$"))
@@ -321,6 +343,7 @@ class History(RuleBasedStateMachine):
     @precondition(lambda self: len(self.w.patches) < 2)
     @rule(after_call=st.booleans(), then_run=st.booleans())
     def task_killed(self, after_call, then_run):
+        self._step()
         self._act("task killed between claim and record")
         self.w.kill_between_claim_and_record(after_call)
         self._run_now(then_run, stock=False)
@@ -328,15 +351,18 @@ class History(RuleBasedStateMachine):
     @precondition(lambda self: len(self.w.patches) < 2)
     @rule(method=st.sampled_from(LEDGER_METHODS), then_run=st.booleans())
     def ledger_write_fails(self, method, then_run):
+        self._step()
         self._act("ledger write fails once")
         self.w.fail_ledger_once(method)
         self._run_now(then_run, stock=method == "record_changes")
 
-    @precondition(lambda self: bool(self.w.orders) and not any(t.startswith("ledger_lost") for t in self.w.trace))
+    @precondition(lambda self: self.orders_placed and not self.ledger_was_lost)
     @rule(then_scheduled=st.booleans())
     def ledger_lost(self, then_scheduled):
         """The ledger is lost once in a history (a new volume, an old backup); the next orders run may be a
         scheduled one or a manual one."""
+        self._step()
+        self.ledger_was_lost = True
         self._act("ledger lost")
         self.w.lose_ledger()
         if then_scheduled:

@@ -263,6 +263,13 @@ class World:
     def tick(self, minutes: float) -> None:
         self._vnow += timedelta(minutes=minutes)
 
+    @property
+    def model_minutes(self) -> float:
+        """Minutes since the history's start by the model's own reckoning: the ticks so far on the virtual
+        clock; a real-clock history starts two hours back and its ticks do not move the clock, so 120.
+        Never the clock itself, which differs between two replays of one history."""
+        return 120.0 if self.real_clock else (self._vnow - self.start).total_seconds() / 60
+
     # ------------------------------------------------------------------ the merchant and the supplier
     @contextlib.contextmanager
     def unfaulted(self, sandbox):
