@@ -40,6 +40,10 @@ with DAG(
         "force": Param(False, type="boolean", title="Force past the safety brake",
                        description="Write even if the plan would zero or cut most products, or OfficeGuy "
                                    "returned no items. Use only after checking OfficeGuy's numbers."),
+        "full_read": Param(False, type="boolean", title="Read the whole store",
+                           description="A triggered run re-reads only the products the store saved since the "
+                                       "last run (fast on a large store); tick this to read every product, as "
+                                       "the scheduled runs do, e.g. after restoring the store from a backup."),
     },
 ) as dag:
     # One OfficeGuy read per company (connection), shared by its stores; one branch per store (README
@@ -81,9 +85,12 @@ with DAG(
     groups = {s.name: TaskGroup(s.group) if s.group else nullcontext() for s in SETTINGS.stores}
     for store in SETTINGS.stores:
         with groups[store.name]:
+            # a triggered run reads what the store saved since the last read; the scheduled ones read it all
             woo_read[store.name] = WooCommerceStockExtractOperator(
                 task_id="extract_woocommerce_products", woocommerce_conn_id=store.woocommerce_conn_id,
-                output_path=staging.path_template(SETTINGS.home, "woo_products", store.group))
+                output_path=staging.path_template(SETTINGS.home, "woo_products", store.group),
+                snapshot_path=staging.snapshot_path(SETTINGS.home, store.woocommerce_conn_id),
+                incremental="{{ dag_run.run_type == 'manual' and not params.full_read }}")
             if not single:
                 pending[store.name] = pending_sales(og_read[store.officeguy_conn_id].output,
                                                     woo_read[store.name].output, store.name)

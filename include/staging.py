@@ -35,6 +35,12 @@ def path_template(home: Path | str, name: str, store: str | None = None) -> str:
     return f"{Path(home) / 'staging'}/{{{{ dag.dag_id | stage_safe }}}}/{{{{ {run} | stage_safe }}}}/{name}.json"
 
 
+def snapshot_path(home: Path | str, conn_id: str) -> str:
+    """Where the stock extract keeps its last complete read of the store of connection ``conn_id``, for the
+    next run's incremental read (plugins/woocommerce/snapshot.py). Outside ``staging``: it outlives runs."""
+    return str(Path(home) / "snapshots" / f"{safe_name(conn_id)}.json")
+
+
 class Stage:
     """The run's staging folder: ``<home>/staging/<dag_id>/<run_id>/``."""
 

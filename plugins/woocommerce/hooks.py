@@ -20,10 +20,11 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -199,6 +200,9 @@ class WooCommerceHook(api_http.ApiHookMixin, BaseHook):
                  backoff: Backoff | None = None) -> None:
         super().__init__(woocommerce_conn_id, max_attempts=max_attempts, backoff=backoff)
         self.rejected_products: list[dict] = []  # malformed products of the last reads, with reasons
+        # the store's clock (its Date header) when it answered this hook's first call: where a later read
+        # of what changed since this one starts (WooCommerceStockExtractOperator's snapshot cursor)
+        self.first_server_date: datetime | None = None
 
     # ----------------------------------------------------------------- connection and session
     @property
@@ -251,6 +255,8 @@ class WooCommerceHook(api_http.ApiHookMixin, BaseHook):
             except requests.RequestException as exc:
                 raise self._transport_error(exc, idempotent=idempotent, what=what) from None
             log.debug("WooCommerce %s %s -> %s in %.2fs", method, path, resp.status_code, time.monotonic() - started)
+            if self.first_server_date is None:
+                self.first_server_date = _server_date(resp)
             self._raise_for(resp, what, idempotent)
             return resp
 
@@ -365,8 +371,12 @@ class WooCommerceHook(api_http.ApiHookMixin, BaseHook):
         a time (``read_concurrency`` in the connection's extra, default 4): reads are cheap for a
         real store (A7) and this is most of a large catalogue's calls."""
         products = self.list_products(**filters)
-        parents = [p.id for p in products if p.type == "variable" and p.variation_ids]
-        items = list(products)
+        return products + self.list_variations_of(p.id for p in products if p.type == "variable" and p.variation_ids)
+
+    def list_variations_of(self, parent_ids: Iterable[int]) -> list[WooProduct]:
+        """The variations of each of ``parent_ids``: one list per parent, ``read_concurrency`` at once."""
+        parents = list(parent_ids)
+        items: list[WooProduct] = []
         if self.read_concurrency > 1 and len(parents) > 1:
             with ThreadPoolExecutor(max_workers=self.read_concurrency) as pool:
                 for variations in pool.map(self.list_variations, parents):
@@ -493,6 +503,16 @@ def _param(value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
     return value
+
+
+def _server_date(resp: requests.Response) -> datetime | None:
+    """The response's ``Date`` header (RFC 9110: the server's clock when it answered), aware UTC; None
+    when it is missing or unreadable."""
+    try:
+        moment = parsedate_to_datetime(resp.headers.get("Date") or "")
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _naive_utc(moment: datetime) -> str:

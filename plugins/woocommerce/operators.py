@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from airflow.sdk import Context
 
+import officeguy_woocommerce.woocommerce.snapshot as snapshot
 from officeguy_woocommerce.common.file_output import FileOutputOperator
-from officeguy_woocommerce.woocommerce.hooks import WooCommerceHook
+from officeguy_woocommerce.woocommerce.hooks import STOCK_FIELDS, WooCommerceHook
 
 
 def _items(value: Any) -> list[str]:
@@ -27,6 +29,11 @@ def _items(value: Any) -> list[str]:
         return []
     parts = value.split(",") if isinstance(value, str) else value
     return [str(p).strip() for p in parts if str(p).strip()]
+
+
+def _flag(value: Any) -> bool:
+    """A templated boolean: True, or text such as "True" / "true" / "1" (what a Jinja template renders)."""
+    return value is True or str(value).strip().lower() in ("true", "1", "yes")
 
 
 def _moment(value: Any) -> datetime | None:
@@ -38,25 +45,75 @@ def _moment(value: Any) -> datetime | None:
 
 class WooCommerceStockExtractOperator(FileOutputOperator):
     """Every product and variation, stock fields only, into ``output_path`` as JSON:
-    ``{"products": [...], "rejected": [...]}`` (a malformed product is left out with its reason)."""
+    ``{"products": [...], "rejected": [...], "read": {...}}`` (a malformed product is left out with its reason).
 
-    template_fields: Sequence[str] = ("woocommerce_conn_id", "output_path")
+    ``snapshot_path`` (templated, optional): where the last complete read of this store is kept for the next
+    run. ``incremental`` (templated bool): read only what changed in the store since that snapshot, the
+    products saved since its cursor, the variation lists of the variable ones among them and the products
+    trashed since, and take the rest from it (plugins/woocommerce/snapshot.py says why that is complete).
+    Without a usable snapshot (none, another store, older than ``snapshot_max_age_hours``) the whole store is
+    read, and ``read.reason`` says why."""
 
-    def __init__(self, *, woocommerce_conn_id: str = WooCommerceHook.default_conn_name, **kwargs) -> None:
+    template_fields: Sequence[str] = ("woocommerce_conn_id", "output_path", "snapshot_path", "incremental")
+
+    def __init__(self, *, woocommerce_conn_id: str = WooCommerceHook.default_conn_name,
+                 snapshot_path: str | None = None, incremental: bool | str = False,
+                 snapshot_max_age_hours: float = 24, **kwargs) -> None:
         super().__init__(**kwargs)
         self.woocommerce_conn_id = woocommerce_conn_id
+        self.snapshot_path = snapshot_path
+        self.incremental = incremental
+        self.snapshot_max_age_hours = snapshot_max_age_hours
 
     def execute(self, context: Context) -> dict:
+        now = datetime.now(UTC)
         with WooCommerceHook(self.woocommerce_conn_id) as hook:
-            products = hook.list_stock_items()
+            base = snapshot.load(self.snapshot_path) if _flag(self.incremental) else None
+            reason = ("a full read was asked for" if not _flag(self.incremental) else snapshot.why_not_usable(
+                base, store=hook.base_url, fields=STOCK_FIELDS, now=now,
+                max_age=timedelta(hours=self.snapshot_max_age_hours)))
+            if reason:
+                rows = [dataclasses.asdict(p) for p in hook.list_stock_items()]
+                rejected, read = hook.rejected_products, {"mode": "full", "reason": reason}
+            else:
+                rows, rejected, read = self._changes(hook, base)
+            read["cursor"] = snapshot.cursor_of(hook.first_server_date)
+        doc = snapshot.document(store=hook.base_url, fields=STOCK_FIELDS, rows=rows, rejected=rejected, read=read,
+                                now=now)
         for row in hook.rejected_products:
             self.log.warning("%s", row["reason"])
-        path = self.write_output({"products": [dataclasses.asdict(p) for p in products],
-                                              "rejected": hook.rejected_products})
-        self.log.info("WooCommerce: %d products and variations in %d API calls, written to %s", len(products),
-                      hook.calls, path)
-        return {"path": path, "products": len(products), "api_calls": hook.calls, "store": hook.base_url,
-                "conn_id": self.woocommerce_conn_id, "rejected": hook.rejected_products}
+        path = self.write_output(doc)
+        if self.snapshot_path:  # the next run's starting point: a copy, replaced atomically
+            target = Path(self.snapshot_path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, f"{target}.tmp")
+            Path(f"{target}.tmp").replace(target)
+        if read["mode"] == "full":
+            self.log.info("WooCommerce: read the whole store (%s): %d products and variations in %d API calls, "
+                          "written to %s", read["reason"], len(rows), hook.calls, path)
+        else:
+            self.log.info("WooCommerce: %d products saved and %d trashed since %s UTC re-read (%d variation lists), "
+                          "the other %d products and variations from the read of %s; %d API calls, written to %s",
+                          read["changed"], read["trashed"], read["since"], read["variation_lists"],
+                          len(rows) - read["changed"] - read["variations"], read["based_on"], hook.calls, path)
+        return {"path": path, "products": len(rows), "api_calls": hook.calls, "store": hook.base_url,
+                "conn_id": self.woocommerce_conn_id, "rejected": rejected,
+                "read": {k: v for k, v in read.items() if k in ("mode", "reason", "since", "changed", "trashed")}}
+
+    @staticmethod
+    def _changes(hook: WooCommerceHook, base: dict) -> tuple[list[dict], list[dict], dict]:
+        since = base["read"]["cursor"]
+        changed = hook.list_products(modified_after=since, dates_are_gmt=True)
+        trashed = hook.list_products(modified_after=since, dates_are_gmt=True, status="trash", fields="id")
+        parents = [p.id for p in changed if p.type == "variable" and p.variation_ids]
+        variations = hook.list_variations_of(parents)
+        rows, rejected = snapshot.merge(
+            base.get("products") or [], base.get("rejected") or [], changed=[dataclasses.asdict(p) for p in changed],
+            variations=[dataclasses.asdict(v) for v in variations], gone=[p.id for p in trashed],
+            new_rejected=hook.rejected_products)
+        return rows, rejected, {"mode": "incremental", "reason": "", "since": since, "changed": len(changed),
+                                "trashed": len(trashed), "variation_lists": len(parents), "variations": len(variations),
+                                "based_on": base["read"].get("saved_at", "?")}
 
 
 class WooCommerceOrdersExtractOperator(FileOutputOperator):
@@ -123,7 +180,7 @@ class WooCommerceStockApplyOperator(FileOutputOperator):
         payloads = json.loads(Path(self.payloads_path).read_text(encoding="utf-8"))
         groups = [(0, payloads.get("products") or [])]
         groups += [(int(parent), items) for parent, items in (payloads.get("variations") or {}).items()]
-        dry_run = str(self.dry_run).strip().lower() in ("true", "1", "yes")
+        dry_run = _flag(self.dry_run)
         outcomes: list[dict] = []
         calls = 0
         if dry_run:

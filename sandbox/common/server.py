@@ -31,7 +31,9 @@ class ThreadServer:
             kwargs = {"ssl_certfile": str(tls.cert_path), "ssl_keyfile": str(tls.key_path)}
         config = uvicorn.Config(
             app, host=host, port=port, log_level="warning", access_log=False,
-            lifespan="off", timeout_graceful_shutdown=1, **kwargs,
+            lifespan="off", timeout_graceful_shutdown=1,
+            date_header=False,  # the apps send their own Date, from their clock (a test may move it)
+            **kwargs,
         )
         self.server = uvicorn.Server(config)
         self.scheme = "https" if tls else "http"

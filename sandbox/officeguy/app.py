@@ -109,6 +109,7 @@ Choices made where the reference is silent (a strict accounting API is the model
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
 import threading
@@ -265,7 +266,8 @@ def create_app(db_url: str, dataset: str = "empty", rate_limit_per_minute: int =
             return Response(status_code=403)  # SUMIT's throttle answer: no body at all (1.6)
         english = request.headers.get("content-language", "he").strip().lower().startswith("en")
         envelope = await run_in_threadpool(_answer, handler, store, config, body, english)
-        return Response(json.dumps(envelope, ensure_ascii=False), media_type="application/json; charset=utf-8")
+        return Response(json.dumps(envelope, ensure_ascii=False), media_type="application/json; charset=utf-8",
+                        headers={"Date": email.utils.formatdate(time.time(), usegmt=True)})
 
     # Faults and call counts wrap the whole API, so a fault fires before the rate limit sees it.
     api.add_middleware(FaultMiddleware, book=book, classify=lambda _method, path: endpoint_path(path))

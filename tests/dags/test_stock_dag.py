@@ -30,7 +30,7 @@ def test_the_dag_imports_with_its_params_and_pool():
     assert not bag.import_errors, bag.import_errors
     dag = bag.dags[DAG_ID]
     assert dag.max_active_runs == 1 and dag.catchup is False
-    assert set(dag.params) == {"dry_run", "skus", "force"}
+    assert set(dag.params) == {"dry_run", "skus", "force", "full_read"}
     assert dag.get_task("apply_stock").pool == "stock_sync_writes"
     assert [t.task_id for t in dag.topological_sort()][-1] == "report"
 
@@ -167,3 +167,84 @@ def test_the_ledger_on_postgresql(airflow_db, stores, postgres_url, monkeypatch)
     changes = ledger.changes(run_pk=run.id)
     assert changes and {c.outcome for c in changes} == {"applied"}
     assert len(changes) == run.counts["changed"]
+
+
+def _read_of(run) -> dict:
+    """How the run's Woo extract read the store (its staged output's ``read``)."""
+    import json
+    import os
+    from pathlib import Path
+
+    from officeguy_woocommerce.include.staging import Stage
+
+    path = Stage(Path(os.environ["STOCK_SYNC_HOME"]), DAG_ID, run.run_id).path("woo_products")
+    return json.loads(Path(path).read_text(encoding="utf-8"))["read"]
+
+
+def test_a_triggered_run_reads_only_what_the_store_saved_since_the_last_read(airflow_db, stores):
+    """The first run reads the whole store; a triggered run after it re-reads only the products saved since
+    (a purchase order in OfficeGuy changes nothing there; a merchant's edit of a variation saves it and its
+    parent; an edit of a simple product), writes what differs, and a full read right after it finds nothing
+    left to write: the incremental read saw what a full one sees. The store's clock is moved two minutes
+    before each run (within OAuth's 15-minute window), past the cursor's one-minute margin."""
+    import time
+
+    woo, og = stores
+    hook, og_hook = WooCommerceHook(), OfficeGuyHook()
+    offset = [0.0]
+    woo.app.state.store.clock = lambda: time.time() + offset[0]
+
+    def run(**conf):
+        offset[0] += 120
+        woo.reset_stats()
+        dag_run = run_dag(DAG_ID, **conf)
+        assert _state(dag_run) == "success"
+        return _read_of(dag_run), woo.stats()
+
+    first, _ = run()
+    assert first["mode"] == "full" and "no earlier read" in first["reason"]
+    second, _ = run()  # re-reads what the first run wrote, and nothing else
+    assert second["mode"] == "incremental"
+
+    items = _woo_by_id()
+    og_cards = _og_by_ext()
+    simple = next(p for p in items.values() if p.type == "simple" and p.manage_stock is True and p.id in og_cards
+                  and og_cards[p.id].stock is not None)
+    other = next(p for p in items.values() if p.type == "simple" and p.manage_stock is True and p.id in og_cards
+                 and og_cards[p.id].stock is not None and p.id != simple.id)
+    variation = next(p for p in items.values() if p.type == "variation" and p.manage_stock is True
+                     and p.id in og_cards and og_cards[p.id].stock is not None)
+    og_hook.create_document(purchase_order(og_cards[simple.id].id, 7))
+    hook.request("PUT", f"/products/{variation.parent_id}/variations/{variation.id}",
+                 json={"stock_quantity": (variation.stock_quantity or 0) + 40})
+    hook.request("PUT", f"/products/{other.id}", json={"stock_quantity": (other.stock_quantity or 0) + 3})
+
+    third, calls = run()
+    # the edited simple product and the variation's parent; the purchase order changed only OfficeGuy
+    assert third["mode"] == "incremental" and third["changed"] == 2 and third["trashed"] == 0, third
+    assert calls.get("GET /products") == 2 and calls.get("GET /products/{id}/variations") == 1, calls
+    after = _woo_by_id()
+    assert after[simple.id].stock_quantity == math.floor(og_cards[simple.id].stock + 7)
+    assert after[variation.id].stock_quantity == math.floor(og_cards[variation.id].stock)
+    assert after[other.id].stock_quantity == math.floor(og_cards[other.id].stock)
+
+    fourth, calls = run(full_read=True)
+    assert fourth == {**fourth, "mode": "full", "reason": "a full read was asked for"}
+    assert not any("batch" in kind or kind.startswith("PUT") for kind in calls), calls
+
+
+@pytest.mark.parametrize(("run_type", "full_read", "incremental"), [
+    ("manual", False, True), ("manual", True, False), ("scheduled", False, False), ("backfill", False, False),
+    ("asset_triggered", False, False)])
+def test_only_a_triggered_run_reads_incrementally(run_type, full_read, incremental):
+    """The DAG's template decides per run: a triggered ("manual") run without ``full_read`` reads what changed;
+    every scheduled run reads the whole store (and catches what an incremental read cannot see)."""
+    from types import SimpleNamespace
+
+    from airflow.dag_processing.dagbag import DagBag
+    from jinja2 import Environment
+
+    task = DagBag().dags[DAG_ID].get_task("extract_woocommerce_products")
+    rendered = Environment().from_string(task.incremental).render(
+        dag_run=SimpleNamespace(run_type=run_type), params={"full_read": full_read})
+    assert rendered == str(incremental)

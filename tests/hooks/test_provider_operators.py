@@ -38,6 +38,7 @@ def test_a_provider_imports_only_its_own_hook_and_airflow(package):
         allowed = {f"officeguy_woocommerce.{package}.hooks", "officeguy_woocommerce.common.http",
                    "officeguy_woocommerce.common.rate_limit", "officeguy_woocommerce.common.file_output"}
         assert not [n for n in names if n.startswith("officeguy_woocommerce.include")], module.name
+        ours = {n for n in ours if not n.startswith(f"officeguy_woocommerce.{package}.")}  # its own modules
         assert ours <= allowed, f"{module.name} imports {sorted(ours - allowed)}"
 
 
