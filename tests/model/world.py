@@ -251,7 +251,7 @@ class World:
         with ledger.engine.begin() as conn:
             for table in ("stock_changes", "sync_runs", "item_map", "order_documents", "watermarks", "stock_alerts"):
                 conn.execute(sa.text(f"DELETE FROM {table}"))
-        for folder in ("staging", "reports"):
+        for folder in ("staging", "reports", "snapshots"):  # a new catalogue: no earlier read of it
             shutil.rmtree(self.home / folder, ignore_errors=True)
         ledger.move_watermark("orders", self.woo.url, self.now)
         self.ledger = ledger
@@ -518,7 +518,7 @@ class World:
     # ------------------------------------------------------------------ running the flows
     def _ops(self, ctx: dict) -> dict[str, Any]:
         """The DAGs' generic operators, with their templated paths rendered for this run (as Airflow would)."""
-        from officeguy_woocommerce.include.staging import Stage
+        from officeguy_woocommerce.include.staging import Stage, snapshot_path
         from officeguy_woocommerce.officeguy.operators import OfficeGuyStockExtractOperator
         from officeguy_woocommerce.woocommerce.operators import (
             WooCommerceOrdersExtractOperator,
@@ -529,8 +529,11 @@ class World:
         stage = Stage(self.home, ctx["dag"].dag_id, ctx["run_id"])
         return {"og_stock": OfficeGuyStockExtractOperator(task_id="extract_officeguy_stock",
                                                           output_path=stage.path("og_stock")),
-                "woo_stock": WooCommerceStockExtractOperator(task_id="extract_woocommerce_products",
-                                                             output_path=stage.path("woo_products")),
+                # as the DAG wires it: a triggered run reads what the store saved since the last read
+                "woo_stock": WooCommerceStockExtractOperator(
+                    task_id="extract_woocommerce_products", output_path=stage.path("woo_products"),
+                    snapshot_path=snapshot_path(self.home, "woocommerce_default"),
+                    incremental=not ctx["params"].get("full_read")),
                 "apply": WooCommerceStockApplyOperator(task_id="apply_stock", payloads_path=stage.path("payloads"),
                                                        output_path=stage.path("applied"),
                                                        dry_run=ctx["params"]["dry_run"]),
@@ -565,7 +568,7 @@ class World:
         return value
 
     def run_stock(self, params: dict | None = None) -> dict:
-        params = {"dry_run": False, "skus": [], "force": False, **(params or {})}
+        params = {"dry_run": False, "skus": [], "force": False, "full_read": False, **(params or {})}
         if self._real():
             return self._run_dag(STOCK_DAG, params)
         self.stats["runs"]["stock (in-process)"] += 1
