@@ -42,6 +42,7 @@ Stock (``render_stock_report``)::
 
     counts:        {matched, changed, unchanged, unmatched_og, unmatched_woo, skipped, applied,
                     failed, api_calls, ...}   # unknown keys are shown too
+    store_read:    str   # how the run read the store: the whole of it, or what it saved since the last read
     changes:       [{name, sku, woo_id, field, old, new, outcome, error}]
     skipped:       [{woo_id, og_item_id, name, sku, reason, detail}]
     unmatched_og:  [{og_item_id, name, sku, reason, detail}]

@@ -199,7 +199,7 @@ def render_stock_report(data: Mapping) -> str:
 
     sections = [
         _header(data, "Stock sync: OfficeGuy → WooCommerce",
-                [("API calls", counts.get("api_calls"))]),
+                [("Store read", data.get("store_read") or "–"), ("API calls", counts.get("api_calls"))]),
         _counts(counts, _STOCK_COUNTS),
         _section("What changed", changes, [
             ("name", "Product", "name"), ("sku", "SKU", "name"), ("woo_id", "Woo id", "num"),

@@ -57,6 +57,9 @@ def text_summary(data: Mapping) -> str:
                              lambda r: f"order {_plain(r.get('order'))}: {_plain(r.get('error'))}",
                              "Waiting for retry")
     else:
+        if data.get("store_read"):
+            lines.append(f"Store read: {_plain(data['store_read'])}")
+
         def change(row: Mapping) -> str:
             error = f" — {_plain(row['error'])}" if row.get("error") else ""
             return (f"{_plain(row.get('name'))} [SKU {_plain(row.get('sku'))}, Woo {_plain(row.get('woo_id'))}] "

@@ -434,6 +434,16 @@ def send_stock_alerts(plan: dict, applied: dict, woo: dict) -> dict:
     return {"sent": sent, "failed": failed, "pending": len(failed)}
 
 
+def describe_read(read: dict | None) -> str:
+    """How the run read the store, for its report (WooCommerceStockExtractOperator's ``read``)."""
+    if not read:
+        return ""
+    if read.get("mode") == "incremental":
+        return (f"only what the store saved since {read.get('since')} UTC: {read.get('changed')} products re-read, "
+                f"{read.get('trashed')} trashed; the rest as the last read saw it")
+    return f"the whole store ({read.get('reason') or 'a scheduled run'})"
+
+
 def report_stock_run(og: dict | None, woo: dict | None, plan: dict | None, applied: dict | None, *,
                      dag_id: str, run_id: str, dry_run: bool, alerts: dict | None = None, attempt: int = 1) -> dict:
     """Write the run's report (HTML, and a summary in the log) and close its ledger row. Runs
@@ -480,6 +490,7 @@ def report_stock_run(og: dict | None, woo: dict | None, plan: dict | None, appli
     write_run_report(FLOW, {
         "dag_id": dag_id, "run_id": run_id, "attempt": attempt, "status": status, "dry_run": dry_run,
         "message": message, **timing(ledger, run_pk), "counts": summary,
+        "store_read": describe_read((woo or {}).get("read")),
         "changes": _records(changes) if changes is not None else [],
         "skipped": rows("skipped"), "unmatched_og": rows("unmatched_og"), "unmatched_woo": rows("unmatched_woo"),
         "alerts": (alerts or {}).get("sent", []) + (alerts or {}).get("failed", []),

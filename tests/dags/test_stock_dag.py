@@ -232,6 +232,16 @@ def test_a_triggered_run_reads_only_what_the_store_saved_since_the_last_read(air
     assert fourth == {**fourth, "mode": "full", "reason": "a full read was asked for"}
     assert not any("batch" in kind or kind.startswith("PUT") for kind in calls), calls
 
+    # each run's report says how it read the store
+    import os
+    from pathlib import Path
+
+    pages = [p.read_text(encoding="utf-8") for p in (Path(os.environ["STOCK_SYNC_HOME"]) / "reports").rglob("*.html")]
+    assert sum("<dt>Store read</dt><dd>only what the store saved since" in p for p in pages) == 2
+    assert sum("<dd>the whole store (a full read was asked for)</dd>" in p for p in pages) == 1
+    assert sum("<dd>the whole store (there is no earlier read of this store to start from)</dd>" in p
+               for p in pages) == 1
+
 
 @pytest.mark.parametrize(("run_type", "full_read", "incremental"), [
     ("manual", False, True), ("manual", True, False), ("scheduled", False, False), ("backfill", False, False),
