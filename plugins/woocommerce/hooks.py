@@ -358,7 +358,7 @@ class WooCommerceHook(api_http.ApiHookMixin, BaseHook):
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 where = f"variation of product {parent_id}" if parent_id else "product"
                 self.rejected_products.append({
-                    "woo_id": row.get("id") if isinstance(row, dict) else None,
+                    "woo_id": row.get("id") if isinstance(row, dict) else None, "parent_id": parent_id or 0,
                     "reason": f"a {where} WooCommerce listed is malformed ({type(exc).__name__}: "
                               f"{str(exc)[:120]}; id {row.get('id') if isinstance(row, dict) else row!r}); "
                               "left out of this run, fix it in WooCommerce"})

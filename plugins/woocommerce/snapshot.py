@@ -81,7 +81,7 @@ def merge(rows: list[dict], rejected: list[dict], *, changed: list[dict], variat
     kept = [r for r in rows if int(r["id"]) not in fresh and int(r.get("parent_id") or 0) not in replaced]
     gone_ids = {int(i) for i in gone}
     added = [r for r in changed if int(r["id"]) not in gone_ids] + variations
-    still = [r for r in rejected if r.get("woo_id") not in fresh]
+    still = [r for r in rejected if r.get("woo_id") not in fresh and r.get("parent_id") not in replaced]
     return kept + added, still + new_rejected
 
 
