@@ -40,35 +40,30 @@ RATIO_TARGET = 11
 OG_RATE_PER_MINUTE = 90  # bench.run._connections: the OfficeGuy hook paces its calls at this rate
 HEADING = "## Stock sync at scale, task by task"
 WHATIF_HEADING = "## Stock sync at scale, what-if: OfficeGuy's duplicate-ID check counted once"
-FINDINGS = """Where the time goes, and what grows faster than the catalogue (the figures are this table's;
-"in isolation" ones come from timing `OfficeGuyHook.list_stock` on made-up rows):
+FINDINGS = """Where the time goes, and what grows faster than the catalogue (from this table; the load column says how
+busy the machine was, and the ratio depends on it: the same 100,000 run measured 13.4× at a load of 5-7):
 
-- **extract_officeguy_stock** is most of the 100,000 run and the one super-linear cost in the project: almost all
-  of its task CPU is `OfficeGuyHook.list_stock`'s duplicate-ID check, `ids.count(item_id)` for each of the 160,000
-  stock rows, O(rows²) (in isolation 1.7 s at 16,000 rows, 15 s at 48,000; with one `collections.Counter(ids)`
-  0.35 s at 160,000 and the same rows rejected). The rest is waiting: the hook paces its 161 calls at 90 a minute
-  (≥ 107 s, linear; the connection's `rate_limit_per_minute`). The OfficeGuy sandbox itself uses a few seconds.
-  The file is plugins/officeguy/hooks.py, which this change was not to touch (others are editing it): the fix is
-  left to them, and the what-if section below measures it.
-- **extract_woocommerce_products**: 21,000 calls at 100,000 products (20,000 are one variation list per variable
-  parent: wc/v3 cannot list all variations at once), read 4 at a time; most of its time is the
-  WooCommerce sandbox's CPU. Per call the sandbox grows with the catalogue on the 1,000 product pages: each one
-  counts the whole table (`X-WP-Total`) and skips `OFFSET` rows, as real WooCommerce's SQL does (~40 ms a page at
-  100,000, ~40 s in all: quadratic, sandbox time). The task's own CPU (OAuth signing, JSON) is linear.
+- **extract_woocommerce_products** is the one task that grows faster than the catalogue, and not by the project's
+  work: its own CPU (OAuth signing, JSON) grows about linearly, the WooCommerce sandbox's CPU about 20× for 10×
+  the products. 21,000 calls at 100,000 products (20,000 are one variation list per variable parent: wc/v3 cannot
+  list all variations at once), read 4 at a time; on each of the 1,000 product pages the sandbox counts the whole
+  table (`X-WP-Total`) and skips `OFFSET` rows, as real WooCommerce's SQL does (quadratic, store time).
+- **extract_officeguy_stock** is its paced calls: 17 and 161 at 90 a minute (≥ 11 s and ≥ 107 s, the connection's
+  `rate_limit_per_minute`) and a few seconds of CPU: linear. (Its duplicate-ID check, once `ids.count` per row and
+  O(rows²), is one `collections.Counter` since the what-if section below was measured.)
 - **plan**, **apply_stock** (one batch per 100 products and one per parent with changed variations), **alert_low_stock**
-  and **report** are linear or below in CPU; their wall time under this load includes waiting for a core.
+  and **report** are linear or below.
 - Peak RSS stays under 1 GB: the largest is the plan (its frames over 180,000 Woo rows and 160,000 OfficeGuy rows),
   of which some 300 MB is what earlier tasks left in this one `dag.test()` process.
-- Calls: the per-parent floor + 1 at every size: the DAG reads pending orders twice (the statuses the orders flow
-  documents, and the on-hold ones that reduce stock without a ledger row; plugins/app/stock_tasks.py), a constant.
+- Calls: exactly the per-parent floor, which counts the DAG's two pending-orders reads (the statuses the orders
+  flow documents, and the on-hold ones that reduce stock without a ledger row; plugins/app/stock_tasks.py).
+- `dag.test()` runs the two extracts one after the other; in production they run side by side, so the OfficeGuy
+  pacing overlaps the Woo reads. These are scheduled (full) reads; a triggered run reads only what the store saved
+  since the last read (README "What a run reads from the store").
 
-Changed for this: the WooCommerce sandbox's `products` table has an index on (parent_id, type)
-(sandbox/woocommerce/store.py). Before it SQLite read a parent's variations (`parent_id = ? AND type =
-'variation'`) through whichever single-column index came first in the schema, and SQLAlchemy creates them in a
-different (hash) order at each start: in some starts every variation list scanned all 80,000 variations
-(~90 ms a call at 100,000 products; one such run was stopped after 18 minutes with 12,000 of 20,000 lists read). No project code was changed: the
-project's super-linear step is in a file outside this change. The ratio also depends on the machine's load: an
-earlier 10,000 run took 36 s at a load of 1.5 (before the index), this one 51 s at 5.8."""
+The WooCommerce sandbox's `products` table has an index on (parent_id, type) (sandbox/woocommerce/store.py): without
+it SQLite read a parent's variations through whichever single-column index SQLAlchemy happened to create first, and
+in some starts every variation list scanned all 80,000 variations (~90 ms a call at 100,000 products)."""
 WHATIF_FINDINGS = """With the duplicate check counted once, extract_officeguy_stock is its paced calls (161 at 90 a minute,
 ≥ 107 s) and a few seconds of CPU: linear. What is left above 10× is the WooCommerce sandbox's product pages
 (a whole-table COUNT and an OFFSET scan on each of the 1,000 pages, ~40 s of its CPU at 100,000: quadratic, sandbox
