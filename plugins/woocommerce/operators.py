@@ -68,10 +68,11 @@ class WooCommerceStockExtractOperator(FileOutputOperator):
     def execute(self, context: Context) -> dict:
         now = datetime.now(UTC)
         with WooCommerceHook(self.woocommerce_conn_id) as hook:
-            base = snapshot.load(self.snapshot_path) if _flag(self.incremental) else None
-            reason = ("a full read was asked for" if not _flag(self.incremental) else snapshot.why_not_usable(
-                base, store=hook.base_url, fields=STOCK_FIELDS, now=now,
-                max_age=timedelta(hours=self.snapshot_max_age_hours)))
+            reason = "a full read was asked for"
+            if _flag(self.incremental):
+                base = snapshot.load(self.snapshot_path)
+                reason = snapshot.why_not_usable(base, store=hook.base_url, fields=STOCK_FIELDS, now=now,
+                                                 max_age=timedelta(hours=self.snapshot_max_age_hours))
             if reason:
                 rows = [dataclasses.asdict(p) for p in hook.list_stock_items()]
                 rejected, read = hook.rejected_products, {"mode": "full", "reason": reason}

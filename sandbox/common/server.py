@@ -32,7 +32,7 @@ class ThreadServer:
         config = uvicorn.Config(
             app, host=host, port=port, log_level="warning", access_log=False,
             lifespan="off", timeout_graceful_shutdown=1,
-            date_header=False,  # the apps send their own Date, from their clock (a test may move it)
+            date_header=False,  # the apps send their own Date, from their clock (sandbox/common/dates.py)
             **kwargs,
         )
         self.server = uvicorn.Server(config)

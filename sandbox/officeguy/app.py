@@ -109,7 +109,6 @@ Choices made where the reference is silent (a strict accounting API is the model
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import threading
@@ -122,6 +121,7 @@ from fastapi import FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from sandbox.common.control import control_router
+from sandbox.common.dates import DateHeaderMiddleware
 from sandbox.common.faults import FaultBook, FaultMiddleware
 from sandbox.officeguy import documents, items, wire
 from sandbox.officeguy.store import Store
@@ -266,11 +266,11 @@ def create_app(db_url: str, dataset: str = "empty", rate_limit_per_minute: int =
             return Response(status_code=403)  # SUMIT's throttle answer: no body at all (1.6)
         english = request.headers.get("content-language", "he").strip().lower().startswith("en")
         envelope = await run_in_threadpool(_answer, handler, store, config, body, english)
-        return Response(json.dumps(envelope, ensure_ascii=False), media_type="application/json; charset=utf-8",
-                        headers={"Date": email.utils.formatdate(time.time(), usegmt=True)})
+        return Response(json.dumps(envelope, ensure_ascii=False), media_type="application/json; charset=utf-8")
 
     # Faults and call counts wrap the whole API, so a fault fires before the rate limit sees it.
     api.add_middleware(FaultMiddleware, book=book, classify=lambda _method, path: endpoint_path(path))
+    api.add_middleware(DateHeaderMiddleware, clock=time.time)
     return api
 
 

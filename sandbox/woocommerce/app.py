@@ -43,7 +43,6 @@ restart. Taxes are off by default, as on a fresh store; tax rates (``/taxes``) a
 
 from __future__ import annotations
 
-import email.utils
 import json
 import re
 import time
@@ -56,6 +55,7 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 
 from sandbox.common.control import control_router
+from sandbox.common.dates import DateHeaderMiddleware
 from sandbox.common.faults import FaultBook, FaultMiddleware
 from sandbox.woocommerce import cost as CM  # noqa: N812
 from sandbox.woocommerce import routes_orders as RO  # noqa: N812
@@ -213,23 +213,17 @@ def _find_route(route_path: str) -> tuple[Route | None, re.Match[str] | None]:
 
 
 async def dispatch(request: Request) -> Response:
-    """A wc/v3 request; with the cost model on, on a PHP worker and at a real store's cost. The ``Date``
-    header is the store's clock when it answers (a real web server's; the sandbox's clock may be a test's,
-    and the project takes the start of its next incremental product read from it)."""
-    store = request.app.state.store
-    config = store.config
+    """A wc/v3 request; with the cost model on, on a PHP worker and at a real store's cost."""
+    config = request.app.state.store.config
     request.app.state.webhooks.on_request()  # WP-Cron: a page load spawns the due queue run
     if not config.get("cost_model"):
-        response = await serve(request)
-    else:
-        route_path, query = _target(request)
-        route, _ = _find_route(route_path)
-        method = "GET" if request.method == "HEAD" else request.method
-        seconds = CM.request_cost(config, method, route and route.kind, route and route.pattern, query)
-        async with request.app.state.workers.hold(config["php_workers"], seconds):
-            response = await serve(request)
-    response.headers["Date"] = email.utils.formatdate(store.clock(), usegmt=True)
-    return response
+        return await serve(request)
+    route_path, query = _target(request)
+    route, _ = _find_route(route_path)
+    method = "GET" if request.method == "HEAD" else request.method
+    seconds = CM.request_cost(config, method, route and route.kind, route and route.pattern, query)
+    async with request.app.state.workers.hold(config["php_workers"], seconds):
+        return await serve(request)
 
 
 async def serve(request: Request) -> Response:
@@ -316,4 +310,5 @@ def create_app(db_url: str, dataset: str = "empty", **options: Any) -> FastAPI:
     app.add_api_route("/wp-json/{rest_path:path}", dispatch, methods=methods, include_in_schema=False)
     app.add_api_route("/", dispatch, methods=methods, include_in_schema=False)
     app.add_middleware(FaultMiddleware, book=book, classify=classify)
+    app.add_middleware(DateHeaderMiddleware, clock=lambda: store.clock())  # store.clock: a test may replace it
     return app

@@ -225,7 +225,9 @@ class World:
         # real clock, since dag.test() runs at the real time and moves the watermark to it.
         self.real_clock = self.real_dags
         self._vnow = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=8)
-        self.ticked = 0.0
+        # minutes since the history's start by the model's own reckoning (the ticks), whichever clock the history
+        # runs on: never the clock itself, which differs between two replays of one history
+        self.model_minutes = 0.0
         self.start = self.now if not self.real_clock else self.now - timedelta(hours=2)
         self.violations: list[Violation] = []
         self.trace: list[str] = [f"start(stock={stock}, fraction={fraction}, real={real_dags}, auth={auth!r})"]
@@ -263,14 +265,7 @@ class World:
 
     def tick(self, minutes: float) -> None:
         self._vnow += timedelta(minutes=minutes)
-        self.ticked += minutes
-
-    @property
-    def model_minutes(self) -> float:
-        """Minutes since the history's start by the model's own reckoning: the ticks so far, whichever clock
-        the history runs on. Never the clock itself, nor whether this history runs the real DAGs (chosen by
-        the count of histories so far): both differ between two replays of one history."""
-        return self.ticked
+        self.model_minutes += minutes
 
     # ------------------------------------------------------------------ the merchant and the supplier
     @contextlib.contextmanager
