@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = ROOT.parent / "shared" / "vendor" / "compose-spec.json"
+SCHEMA = Path(os.environ.get("STOCK_SYNC_SHARED", "/work/shared")) / "vendor" / "compose-spec.json"  # as the recordings
 
 
 @pytest.fixture(scope="module")

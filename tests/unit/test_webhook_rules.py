@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from officeguy_woocommerce.include.webhooks import (
     webhook_warnings,
 )
 
-RECORDINGS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "woocommerce-recordings" / "webhooks"
+RECORDINGS = Path(os.environ.get("WOO_RECORDINGS", "/work/shared/reference/woocommerce-recordings")) / "webhooks"
 SECRET = "whsec-test-123"
 DELIVERIES = sorted(RECORDINGS.glob("delivery-*.json"))
 
